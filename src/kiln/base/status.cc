@@ -1,5 +1,8 @@
 #include "kiln/base/status.h"
 
+#include <cerrno>
+#include <cstring>
+
 namespace kiln {
 
 std::string_view StatusCodeName(StatusCode code) {
@@ -39,6 +42,18 @@ std::string Status::ToString() const {
 Status Status::WithContext(std::string_view context) const {
   if (ok()) return *this;
   return Status(rep_->code, std::string(context) + ": " + rep_->message);
+}
+
+Status ErrnoToStatus(int err, std::string_view message) {
+  std::string msg = std::string(message) + ": " + std::strerror(err);
+  switch (err) {
+    case ENOENT: return Status::NotFound(std::move(msg));
+    case EACCES:
+    case EPERM: return Status(StatusCode::kPermissionDenied, std::move(msg));
+    case ENOSPC:
+    case EDQUOT: return Status::ResourceExhausted(std::move(msg));
+    default: return Status::IOError(std::move(msg));
+  }
 }
 
 }  // namespace kiln

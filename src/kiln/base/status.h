@@ -70,6 +70,11 @@ class [[nodiscard]] Status {
   std::shared_ptr<const Rep> rep_;  // null when ok
 };
 
+// The Status of a failed system call: "message: strerror(err)", coded by what
+// the caller can do about it (ENOENT: NotFound, EACCES/EPERM: PermissionDenied,
+// ENOSPC/EDQUOT: ResourceExhausted, anything else: Unavailable).
+Status ErrnoToStatus(int err, std::string_view message);
+
 // Holds either a value or a non-ok Status.
 template <typename T>
 class [[nodiscard]] StatusOr {

@@ -1,16 +1,16 @@
 #include "kiln/base/thread_pool.h"
 
 #include <algorithm>
+#include <exception>
 #include <memory>
 
 namespace kiln {
 namespace {
 thread_local bool t_inside_pool_task = false;
 
-std::unique_ptr<ThreadPool>& DefaultSlot() {
-  static std::unique_ptr<ThreadPool> pool;
-  return pool;
-}
+// The default pool is created lazily, possibly by two threads at once.
+std::mutex g_default_mutex;
+std::unique_ptr<ThreadPool> g_default_pool;  // guarded by g_default_mutex
 
 void ChunkBounds(int64_t n, int chunks, int i, int64_t* begin, int64_t* end) {
   const int64_t base = n / chunks, extra = n % chunks;
@@ -53,12 +53,22 @@ void ThreadPool::ParallelFor(int64_t n, const std::function<void(int64_t, int64_
   work_cv_.notify_all();
   int64_t begin, end;
   ChunkBounds(n, chunks, 0, &begin, &end);
+  // The workers hold a pointer to fn: even if our chunk throws, wait for
+  // theirs before fn can go out of scope, then rethrow.
+  std::exception_ptr error;
   t_inside_pool_task = true;
-  fn(begin, end);
+  try {
+    fn(begin, end);
+  } catch (...) {
+    error = std::current_exception();
+  }
   t_inside_pool_task = false;
-  std::unique_lock<std::mutex> lock(mutex_);
-  done_cv_.wait(lock, [this] { return pending_ == 0; });
-  task_ = nullptr;
+  {
+    std::unique_lock<std::mutex> lock(mutex_);
+    done_cv_.wait(lock, [this] { return pending_ == 0; });
+    task_ = nullptr;
+  }
+  if (error) std::rethrow_exception(error);
 }
 
 void ThreadPool::WorkerLoop(int index) {
@@ -88,16 +98,18 @@ void ThreadPool::WorkerLoop(int index) {
 }
 
 ThreadPool& ThreadPool::Default() {
-  auto& slot = DefaultSlot();
-  if (!slot) {
+  std::lock_guard<std::mutex> lock(g_default_mutex);
+  if (!g_default_pool) {
     const unsigned hw = std::thread::hardware_concurrency();
-    slot = std::make_unique<ThreadPool>(hw == 0 ? 1 : static_cast<int>(hw));
+    g_default_pool = std::make_unique<ThreadPool>(hw == 0 ? 1 : static_cast<int>(hw));
   }
-  return *slot;
+  return *g_default_pool;
 }
 
 void ThreadPool::SetDefaultThreads(int num_threads) {
-  DefaultSlot() = std::make_unique<ThreadPool>(num_threads);
+  auto pool = std::make_unique<ThreadPool>(num_threads);
+  std::lock_guard<std::mutex> lock(g_default_mutex);
+  g_default_pool = std::move(pool);
 }
 
 }  // namespace kiln

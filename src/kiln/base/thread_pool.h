@@ -29,6 +29,8 @@ class ThreadPool {
   int num_threads() const { return num_threads_; }
 
   // fn(begin, end) over chunks of [0, n); chunks hold at least min_chunk items.
+  // An exception from the calling thread's chunk is rethrown once every chunk
+  // has finished; one from a worker's chunk terminates the process.
   void ParallelFor(int64_t n, const std::function<void(int64_t, int64_t)>& fn,
                    int64_t min_chunk = 1);
 

@@ -4,9 +4,11 @@
 
 namespace kiln {
 namespace {
-uint16_t LoadU16(const unsigned char* p) {
-  uint16_t v;
-  std::memcpy(&v, p, sizeof(v));
+// The i-th T of p, which need not be aligned for T.
+template <typename T>
+T Load(const unsigned char* p, size_t i) {
+  T v;
+  std::memcpy(&v, p + i * sizeof(T), sizeof(T));
   return v;
 }
 }  // namespace
@@ -99,31 +101,29 @@ uint16_t F32ToF16(float value) {
 }
 
 void ConvertToF32(float* dst, const void* src, DType dtype, size_t count) {
+  const auto* s = static_cast<const unsigned char*>(src);
   switch (dtype) {
     case DType::kF32:
       std::memcpy(dst, src, count * sizeof(float));
       return;
     // Checkpoint data need not be aligned, so elements are loaded with memcpy.
-    case DType::kF16: {
-      const auto* s = static_cast<const unsigned char*>(src);
-      for (size_t i = 0; i < count; ++i) dst[i] = F16ToF32(LoadU16(s + 2 * i));
+    case DType::kF16:
+      for (size_t i = 0; i < count; ++i) dst[i] = F16ToF32(Load<uint16_t>(s, i));
       return;
-    }
-    case DType::kBF16: {
-      const auto* s = static_cast<const unsigned char*>(src);
-      for (size_t i = 0; i < count; ++i) dst[i] = BF16ToF32(LoadU16(s + 2 * i));
+    case DType::kBF16:
+      for (size_t i = 0; i < count; ++i) dst[i] = BF16ToF32(Load<uint16_t>(s, i));
       return;
-    }
-    case DType::kF64: {
-      const auto* s = static_cast<const unsigned char*>(src);
-      for (size_t i = 0; i < count; ++i) {
-        double v;
-        std::memcpy(&v, s + 8 * i, sizeof(v));
-        dst[i] = static_cast<float>(v);
-      }
+    case DType::kF64:
+      for (size_t i = 0; i < count; ++i) dst[i] = static_cast<float>(Load<double>(s, i));
       return;
-    }
-    default:
+    case DType::kI64:
+      for (size_t i = 0; i < count; ++i) dst[i] = static_cast<float>(Load<int64_t>(s, i));
+      return;
+    case DType::kI32:
+      for (size_t i = 0; i < count; ++i) dst[i] = static_cast<float>(Load<int32_t>(s, i));
+      return;
+    case DType::kU8:
+      for (size_t i = 0; i < count; ++i) dst[i] = static_cast<float>(s[i]);
       return;
   }
 }

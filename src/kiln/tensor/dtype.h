@@ -45,8 +45,9 @@ inline uint16_t F32ToBF16(float value) {
 float F16ToF32(uint16_t bits);
 uint16_t F32ToF16(float value);
 
-// Widens count elements of src (of dtype) into dst as f32.
-// REQUIRES: dtype is kF32, kF16, kBF16 or kF64.
+// Converts count elements of src (of dtype) into dst as f32: exact for f16,
+// bf16 and integers up to 2^24; f64 and larger integers round to nearest.
+// src need not be aligned.
 void ConvertToF32(float* dst, const void* src, DType dtype, size_t count);
 
 }  // namespace kiln

@@ -69,12 +69,14 @@ Tensor Tensor::Reshape(Shape shape) const {
 }
 
 Tensor Tensor::ToF32() const {
+  if (empty()) return Tensor();
   Tensor t = Empty(DType::kF32, shape_);
   ConvertToF32(t.f32(), data_, dtype_, static_cast<size_t>(numel()));
   return t;
 }
 
 Tensor Tensor::Clone() const {
+  if (empty()) return Tensor();
   Tensor t = Empty(dtype_, shape_);
   std::memcpy(t.data_, data_, nbytes());
   return t;

@@ -52,9 +52,9 @@ class Tensor {
 
   // Same storage, new shape. REQUIRES: same numel.
   Tensor Reshape(Shape shape) const;
-  // An owned f32 copy (widening f16/bf16/f64).
+  // An owned f32 copy (converted as ConvertToF32 does). Empty stays empty.
   Tensor ToF32() const;
-  // An owned copy of the same dtype.
+  // An owned copy of the same dtype. Empty stays empty.
   Tensor Clone() const;
 
  private:

@@ -1,0 +1,127 @@
+#include "kiln/kernels/cpu/elementwise.h"
+
+#include <immintrin.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "kiln/kernels/cpu/internal/simd_math.h"
+#include "kiln/kernels/cpu/internal/softmax_row.h"
+
+namespace kiln::cpu {
+namespace {
+
+using internal::Exp256;
+using internal::MapUnary;
+
+// Below this many elements a thread hand-off costs more than the work.
+constexpr int64_t kMinElementsPerChunk = 1 << 14;
+
+// Smallest number of rows worth one chunk, for ops that run row by row.
+int64_t MinRows(int64_t row_elements) {
+  return std::max<int64_t>(1, kMinElementsPerChunk / std::max<int64_t>(1, row_elements));
+}
+
+// x / (1 + exp(-z)), i.e. x · sigmoid(z). Exp256 saturates instead of going to
+// inf, so very negative z gives a tiny value rather than NaN.
+inline __m256 TimesSigmoid(__m256 x, __m256 z) {
+  const __m256 denom = _mm256_add_ps(_mm256_set1_ps(1.0f), Exp256(_mm256_sub_ps(_mm256_setzero_ps(), z)));
+  return _mm256_div_ps(x, denom);
+}
+
+}  // namespace
+
+void Silu(ThreadPool& pool, float* out, const float* in, int64_t n) {
+  pool.ParallelFor(
+      n,
+      [&](int64_t begin, int64_t end) {
+        MapUnary(out + begin, in + begin, end - begin, [](__m256 x) { return TimesSigmoid(x, x); });
+      },
+      kMinElementsPerChunk);
+}
+
+void GeluTanh(ThreadPool& pool, float* out, const float* in, int64_t n) {
+  // 0.5·x·(1 + tanh(u)) = x · sigmoid(2u): the same function without the
+  // cancellation in 1 + tanh(u) for negative x.
+  const __m256 two_sqrt_2_over_pi = _mm256_set1_ps(2.0f * 0.7978845608028654f);
+  const __m256 cubic = _mm256_set1_ps(0.044715f);
+  pool.ParallelFor(
+      n,
+      [&](int64_t begin, int64_t end) {
+        MapUnary(out + begin, in + begin, end - begin, [&](__m256 x) {
+          const __m256 x3 = _mm256_mul_ps(_mm256_mul_ps(x, x), x);
+          const __m256 two_u = _mm256_mul_ps(two_sqrt_2_over_pi, _mm256_fmadd_ps(cubic, x3, x));
+          return TimesSigmoid(x, two_u);
+        });
+      },
+      kMinElementsPerChunk);
+}
+
+void Add(ThreadPool& pool, float* out, const float* a, const float* b, int64_t n) {
+  pool.ParallelFor(
+      n,
+      [&](int64_t begin, int64_t end) {
+        for (int64_t i = begin; i < end; ++i) out[i] = a[i] + b[i];
+      },
+      kMinElementsPerChunk);
+}
+
+void Softmax(ThreadPool& pool, float* x, int64_t rows, int64_t cols) {
+  pool.ParallelFor(
+      rows,
+      [&](int64_t begin, int64_t end) {
+        for (int64_t r = begin; r < end; ++r) internal::SoftmaxRow(x + r * cols, cols);
+      },
+      MinRows(cols));
+}
+
+void Modulate(ThreadPool& pool, float* out, const float* in, const float* shift, const float* scale,
+              int64_t mod_stride, int64_t batch, int64_t tokens, int64_t dim) {
+  // One work item per (batch, token) row.
+  pool.ParallelFor(
+      batch * tokens,
+      [&](int64_t begin, int64_t end) {
+        for (int64_t row = begin; row < end; ++row) {
+          const int64_t b = row / tokens;
+          const float* sh = shift + b * mod_stride;  // (dim)
+          const float* sc = scale + b * mod_stride;  // (dim)
+          const float* x = in + row * dim;
+          float* y = out + row * dim;
+          for (int64_t d = 0; d < dim; ++d) y[d] = (1.0f + sc[d]) * x[d] + sh[d];
+        }
+      },
+      MinRows(dim));
+}
+
+void GatedAdd(ThreadPool& pool, float* x, const float* y, const float* gate, int64_t gate_stride,
+              int64_t batch, int64_t tokens, int64_t dim) {
+  pool.ParallelFor(
+      batch * tokens,
+      [&](int64_t begin, int64_t end) {
+        for (int64_t row = begin; row < end; ++row) {
+          const float* g = gate + (row / tokens) * gate_stride;  // (dim)
+          float* xr = x + row * dim;
+          const float* yr = y + row * dim;
+          for (int64_t d = 0; d < dim; ++d) xr[d] += g[d] * yr[d];
+        }
+      },
+      MinRows(dim));
+}
+
+void UpsampleNearest2x(ThreadPool& pool, float* out, const float* in, int64_t planes, int64_t height,
+                       int64_t width) {
+  // One work item per input row, which fills two output rows.
+  pool.ParallelFor(
+      planes * height,
+      [&](int64_t begin, int64_t end) {
+        for (int64_t row = begin; row < end; ++row) {
+          const float* src = in + row * width;         // (width)
+          float* dst = out + row * 4 * width;          // (2, 2·width)
+          for (int64_t w = 0; w < width; ++w) dst[2 * w] = dst[2 * w + 1] = src[w];
+          std::memcpy(dst + 2 * width, dst, 2 * width * sizeof(float));
+        }
+      },
+      MinRows(4 * width));
+}
+
+}  // namespace kiln::cpu

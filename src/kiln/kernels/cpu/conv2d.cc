@@ -19,6 +19,9 @@ constexpr int64_t kMinBlockPixels = 32;
 
 int Blas(int64_t v) { return static_cast<int>(v); }
 
+// ⌈a / b⌉ for b > 0 and any sign of a.
+int64_t CeilDiv(int64_t a, int64_t b) { return a >= 0 ? (a + b - 1) / b : -((-a) / b); }
+
 // col (in_channels·kernel·kernel, p1 - p0): the input patches of output
 // pixels [p0, p1) of one image, zero where the kernel overhangs the padding.
 //   in (in_channels, in_height, in_width)
@@ -36,16 +39,23 @@ void Im2Col(float* col, const float* in, const Conv2dParams& p, int64_t p0, int6
           const int64_t ow_end = std::min(out_w, ow_begin + (p1 - pix));
           const int64_t ih = oh * p.stride - p.pad_top + kh;
           float* seg = dst + (pix - p0);
+          pix += ow_end - ow_begin;
           if (ih < 0 || ih >= p.in_height) {
             std::fill(seg, seg + (ow_end - ow_begin), 0.0f);
-          } else {
-            const float* src = plane + ih * p.in_width;
-            for (int64_t ow = ow_begin; ow < ow_end; ++ow) {
-              const int64_t iw = ow * p.stride - p.pad_left + kw;
-              seg[ow - ow_begin] = (iw >= 0 && iw < p.in_width) ? src[iw] : 0.0f;
-            }
+            continue;
           }
-          pix += ow_end - ow_begin;
+          // Output columns [lo, hi) read inside the row; the rest read padding.
+          const int64_t lo = std::clamp(CeilDiv(p.pad_left - kw, p.stride), ow_begin, ow_end);
+          const int64_t hi = std::clamp(CeilDiv(p.in_width + p.pad_left - kw, p.stride), lo, ow_end);
+          const float* src = plane + ih * p.in_width;  // (in_width)
+          const int64_t shift = kw - p.pad_left;          // output column ow reads src[ow·stride + shift]
+          std::fill(seg, seg + (lo - ow_begin), 0.0f);
+          if (p.stride == 1) {
+            std::copy(src + lo + shift, src + hi + shift, seg + (lo - ow_begin));
+          } else {
+            for (int64_t ow = lo; ow < hi; ++ow) seg[ow - ow_begin] = src[ow * p.stride + shift];
+          }
+          std::fill(seg + (hi - ow_begin), seg + (ow_end - ow_begin), 0.0f);
         }
       }
     }

@@ -20,6 +20,7 @@ warm-up. Use /usr/bin/python3 (Debian's python3-torch), not a pyenv python3.
 from __future__ import annotations
 
 import argparse
+import ctypes
 import json
 import math
 import os
@@ -98,6 +99,28 @@ def make_inputs(p: FluxParams, batch: int, img_tokens: int, txt_tokens: int,
     return inputs
 
 
+def set_blas_threads(threads: int) -> str:
+    """Makes torch's BLAS use `threads` threads and says which BLAS that is.
+
+    Debian's torch calls sgemm through libblas.so.3 / libopenblas.so.0, which the alternatives
+    system usually points at openblas-pthread: that library sizes its own pool to the core
+    count regardless of torch.set_num_threads, so without this --threads 1 would still run
+    GEMMs on every core.
+    """
+    with open("/proc/self/maps") as f:
+        libs = sorted({line.split()[-1] for line in f
+                       if "blas" in line.rsplit("/", 1)[-1] and line.rstrip().endswith(
+                           tuple(f".so.{v}" for v in "0123"))})
+    real = sorted({os.path.realpath(lib) for lib in libs})
+    try:
+        openblas = ctypes.CDLL("libopenblas.so.0")
+        openblas.openblas_set_num_threads(threads)
+        got = openblas.openblas_get_num_threads()
+        return f"OpenBLAS threads {got}; loaded: {', '.join(real) or 'none'}"
+    except (OSError, AttributeError):
+        return f"no OpenBLAS thread control; loaded: {', '.join(real) or 'none'}"
+
+
 def time_pytorch(model: Flux, inputs: Dict[str, torch.Tensor], warmup: int,
                  repeats: int) -> List[float]:
     times_ms = []
@@ -116,8 +139,10 @@ def run_kiln(args: argparse.Namespace, weights_path: str) -> dict:
            "--img-tokens", str(args.img_tokens), "--txt-tokens", str(args.txt_tokens),
            "--batch", str(args.batch), "--threads", str(args.threads), "--json"]
     print("running: " + " ".join(cmd), flush=True)
+    # Kiln threads the work itself (--threads); a pthread OpenBLAS must not add its own pool.
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1")
     proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                          timeout=args.timeout)
+                          timeout=args.timeout, env=env)
     if proc.returncode != 0:
         raise SystemExit(f"kiln bench flux failed (exit {proc.returncode}):\n"
                          f"{proc.stderr[-4000:]}{proc.stdout[-2000:]}")
@@ -168,6 +193,7 @@ def main(argv: List[str]) -> int:
     square_side(args.img_tokens)
 
     torch.set_num_threads(args.threads)
+    blas_info = set_blas_threads(args.threads)
     torch.manual_seed(args.seed)
     model = Flux(params).eval()
     inputs = make_inputs(params, args.batch, args.img_tokens, args.txt_tokens, args.seed + 1)
@@ -192,6 +218,7 @@ def main(argv: List[str]) -> int:
           f"depth {params.depth}+{params.depth_single_blocks}, {n_params / 1e6:.1f}M params, "
           f"batch {args.batch}, {args.img_tokens} img + {args.txt_tokens} txt tokens, "
           f"threads {args.threads}, median of {args.repeats} after {args.warmup} warm-up")
+    print(f"torch {torch.__version__}, {blas_info}")
     print(FLOP_FORMULA)
     print(f"  = {flops / 1e9:.3f} GFLOP per forward\n")
     print(f"{'impl':<10} {'median_ms':>10} {'min_ms':>10} {'GFLOP/s':>9} "
@@ -202,7 +229,7 @@ def main(argv: List[str]) -> int:
                                            "gflops": torch_gflops, "times_ms": times},
                "batch": args.batch, "img_tokens": args.img_tokens,
                "txt_tokens": args.txt_tokens, "threads": args.threads,
-               "torch_version": torch.__version__}
+               "torch_version": torch.__version__, "blas": blas_info}
     if kiln is not None:
         kiln_ms = float(kiln["median_ms"])
         kiln_gflops = flops / (kiln_ms * 1e-3) / 1e9

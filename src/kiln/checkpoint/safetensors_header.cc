@@ -25,6 +25,12 @@ std::string Subject(std::string_view key) {
   return "tensor " + QuoteName(key);
 }
 
+// "an array", "a number": a JSON value's type for error messages.
+std::string TypeWithArticle(const Json& value) {
+  const std::string type = value.type_name();
+  return (type == "object" || type == "array" ? "an " : "a ") + type;
+}
+
 // A short rendering of a JSON value for error messages.
 std::string Excerpt(const Json& value) {
   constexpr size_t kMaxChars = 60;
@@ -72,6 +78,13 @@ class ParseGuard {
   std::string problem_;
 };
 
+// Drops nlohmann's "[json.exception.parse_error.101] " prefix.
+std::string WithoutExceptionId(std::string what) {
+  const size_t bracket = what.find("] ");
+  if (what.rfind("[json.exception.", 0) == 0 && bracket != std::string::npos) what.erase(0, bracket + 2);
+  return what;
+}
+
 StatusOr<Json> ParseJson(std::string_view text, const std::string& label) {
   ParseGuard guard;
   Json root;
@@ -79,14 +92,10 @@ StatusOr<Json> ParseJson(std::string_view text, const std::string& label) {
     root = Json::parse(text.begin(), text.end(), std::ref(guard));
   } catch (const Json::parse_error& e) {
     if (!guard.problem().empty()) return Status::InvalidArgument(label + ": " + guard.problem());
-    std::string what = e.what();
-    // Drop nlohmann's "[json.exception.parse_error.101] " prefix.
-    const size_t bracket = what.find("] ");
-    if (bracket != std::string::npos) what.erase(0, bracket + 2);
     return Status::InvalidArgument(label + ": header is not valid JSON at header byte " +
-                                   std::to_string(e.byte) + ": " + what);
+                                   std::to_string(e.byte) + ": " + WithoutExceptionId(e.what()));
   } catch (const std::exception& e) {  // number overflow, allocation failure
-    return Status::InvalidArgument(label + ": header cannot be parsed: " + e.what());
+    return Status::InvalidArgument(label + ": header cannot be parsed: " + WithoutExceptionId(e.what()));
   }
   if (!guard.problem().empty()) return Status::InvalidArgument(label + ": " + guard.problem());
   if (!root.is_object()) {
@@ -108,7 +117,7 @@ class EntryParser {
 
   StatusOr<TensorEntry> Parse(const Json& value) const {
     if (!value.is_object()) {
-      return Error("entry is a " + std::string(value.type_name()) +
+      return Error("entry is " + TypeWithArticle(value) +
                    ", expected an object with dtype, shape and data_offsets");
     }
     TensorEntry entry;
@@ -179,7 +188,7 @@ class EntryParser {
 
 StatusOr<std::map<std::string, std::string>> ParseMetadata(const Json& value, const std::string& label) {
   if (!value.is_object()) {
-    return Status::InvalidArgument(label + ": __metadata__ is a " + std::string(value.type_name()) +
+    return Status::InvalidArgument(label + ": __metadata__ is " + TypeWithArticle(value) +
                                    ", expected an object of strings");
   }
   std::map<std::string, std::string> metadata;

@@ -34,6 +34,13 @@ from typing import Dict, List
 REPO_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 sys.path.insert(0, os.path.join(REPO_ROOT, "research"))
 
+# Must be set before libgomp starts (i.e. before importing torch). With the default (active)
+# policy, torch's OpenMP workers spin at every barrier; on a shared, oversubscribed machine a
+# descheduled worker then stalls the others and --threads 2 measured 4-6x SLOWER than
+# --threads 1. Passive waiting (as Kiln's ThreadPool, which blocks on a condition variable)
+# removes that. Override with OMP_WAIT_POLICY=ACTIVE on a dedicated machine.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 import torch  # noqa: E402
 
 from kiln_research import safetensors_io  # noqa: E402
@@ -218,7 +225,8 @@ def main(argv: List[str]) -> int:
           f"depth {params.depth}+{params.depth_single_blocks}, {n_params / 1e6:.1f}M params, "
           f"batch {args.batch}, {args.img_tokens} img + {args.txt_tokens} txt tokens, "
           f"threads {args.threads}, median of {args.repeats} after {args.warmup} warm-up")
-    print(f"torch {torch.__version__}, {blas_info}")
+    print(f"torch {torch.__version__}, OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY')}, "
+          f"{blas_info}")
     print(FLOP_FORMULA)
     print(f"  = {flops / 1e9:.3f} GFLOP per forward\n")
     print(f"{'impl':<10} {'median_ms':>10} {'min_ms':>10} {'GFLOP/s':>9} "
@@ -229,7 +237,8 @@ def main(argv: List[str]) -> int:
                                            "gflops": torch_gflops, "times_ms": times},
                "batch": args.batch, "img_tokens": args.img_tokens,
                "txt_tokens": args.txt_tokens, "threads": args.threads,
-               "torch_version": torch.__version__, "blas": blas_info}
+               "torch_version": torch.__version__, "blas": blas_info,
+               "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY")}
     if kiln is not None:
         kiln_ms = float(kiln["median_ms"])
         kiln_gflops = flops / (kiln_ms * 1e-3) / 1e9

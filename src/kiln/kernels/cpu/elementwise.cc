@@ -117,7 +117,15 @@ void UpsampleNearest2x(ThreadPool& pool, float* out, const float* in, int64_t pl
         for (int64_t row = begin; row < end; ++row) {
           const float* src = in + row * width;         // (width)
           float* dst = out + row * 4 * width;          // (2, 2·width)
-          for (int64_t w = 0; w < width; ++w) dst[2 * w] = dst[2 * w + 1] = src[w];
+          int64_t w = 0;
+          for (; w + 8 <= width; w += 8) {
+            const __m256 v = _mm256_loadu_ps(src + w);
+            const __m256 lo = _mm256_unpacklo_ps(v, v);  // a0 a0 a1 a1 | a4 a4 a5 a5
+            const __m256 hi = _mm256_unpackhi_ps(v, v);  // a2 a2 a3 a3 | a6 a6 a7 a7
+            _mm256_storeu_ps(dst + 2 * w, _mm256_permute2f128_ps(lo, hi, 0x20));
+            _mm256_storeu_ps(dst + 2 * w + 8, _mm256_permute2f128_ps(lo, hi, 0x31));
+          }
+          for (; w < width; ++w) dst[2 * w] = dst[2 * w + 1] = src[w];
           std::memcpy(dst + 2 * width, dst, 2 * width * sizeof(float));
         }
       },

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Writes the seed corpus of safetensors_fuzzer into corpus/safetensors/.
 
-Valid files follow the layout of the Python safetensors library (header padded
+Files are whole safetensors files or, named json_*, the fuzzer's second
+reading of an input (header JSON, NUL, data). Valid files follow the layout of the Python safetensors library (header padded
 with spaces to 8 bytes); malformed ones each break one rule the reader checks.
 Run from anywhere: python3 tests/fuzz/make_safetensors_corpus.py
 """
@@ -53,6 +54,11 @@ def main():
         "bad_truncated": build({"a": tensor("F32", [6], 0, 24)}, f32)[:-5],
         "bad_json": build({"a": tensor("F32", [1], 0, 4)}, f32[:4])[:30],
     }
+    # The fuzzer's second reading: header JSON, a NUL byte, then the data.
+    for name in ("valid_f32", "valid_mixed", "bad_duplicate", "bad_overlap"):
+        blob = files[name]
+        (length,) = struct.unpack("<Q", blob[:8])
+        files["json_" + name] = blob[8:8 + length] + b"\0" + blob[8 + length:]
     for name, blob in files.items():
         assert len(blob) < 4096
         with open(os.path.join(OUT, name + ".safetensors"), "wb") as f:

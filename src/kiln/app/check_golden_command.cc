@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "kiln/app/commands.h"
-#include "kiln/app/flags.h"
+#include "kiln/base/flags.h"
 #include "kiln/app/golden_case.h"
 #include "kiln/app/golden_report.h"
 #include "kiln/base/thread_pool.h"

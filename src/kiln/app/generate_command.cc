@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "kiln/app/commands.h"
-#include "kiln/app/flags.h"
+#include "kiln/base/flags.h"
 #include "kiln/base/file_util.h"
 #include "kiln/base/thread_pool.h"
 #include "kiln/checkpoint/safetensors.h"

@@ -1,7 +1,8 @@
 #include "kiln/base/file_util.h"
 
+#include "kiln/base/atomic_file_writer.h"
+
 #include <cerrno>
-#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -18,17 +19,9 @@ StatusOr<std::string> ReadFileToString(const std::string& path) {
 }
 
 Status WriteStringToFile(const std::string& path, const std::string& contents) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) return Status::IOError(tmp + ": cannot create (" + std::strerror(errno) + ")");
-    out.write(contents.data(), static_cast<std::streamsize>(contents.size()));
-    if (!out) return Status::IOError(tmp + ": write failed");
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    return Status::IOError(path + ": rename failed (" + std::strerror(errno) + ")");
-  }
-  return Status::Ok();
+  KILN_ASSIGN_OR_RETURN(auto writer, AtomicFileWriter::Create(path));
+  KILN_RETURN_IF_ERROR(writer->Append(contents));
+  return writer->Commit();
 }
 
 }  // namespace kiln

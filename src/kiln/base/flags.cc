@@ -1,4 +1,4 @@
-#include "kiln/app/flags.h"
+#include "kiln/base/flags.h"
 
 #include <cerrno>
 #include <cmath>

@@ -18,7 +18,7 @@ PACKAGES=(
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   # libraries Kiln links
-  nlohmann-json3-dev libopenblas-serial-dev libpng-dev zlib1g-dev
+  nlohmann-json3-dev libopenblas-pthread-dev libpng-dev zlib1g-dev
   # reference implementation, parity tests and the PyTorch benchmark (not needed at run time)
   python3 python3-numpy python3-torch python3-pytest
 )

@@ -83,8 +83,10 @@ Status Run(const Flags& flags) {
   KILN_ASSIGN_OR_RETURN(std::string y_path, flags.GetString("y"));
   KILN_ASSIGN_OR_RETURN(std::string out_path, flags.GetString("out"));
   GenerateOptions options;
-  KILN_ASSIGN_OR_RETURN(int64_t steps, flags.GetInt("steps", 0, 1, 1000));
-  if (!flags.Has("steps")) steps = 0;
+  int64_t steps = 0;  // 0: the model's default
+  if (flags.Has("steps")) {
+    KILN_ASSIGN_OR_RETURN(steps, flags.GetInt("steps", 0, 1, 1000));
+  }
   options.steps = static_cast<int>(steps);
   KILN_ASSIGN_OR_RETURN(options.width, flags.GetInt("width", 1024, 16, 8192));
   KILN_ASSIGN_OR_RETURN(options.height, flags.GetInt("height", 1024, 16, 8192));

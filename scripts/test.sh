@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Sets up a fresh Debian 12 machine, builds Kiln and runs every test:
+#   1. the release build with warnings as errors, and all its tests through ctest
+#      (unit tests, golden parity tests, `kiln check-golden` on every shared case);
+#   2. the unit and golden tests again under AddressSanitizer + UndefinedBehaviorSanitizer;
+#   3. the Python reference implementation's parity tests (pytest);
+#   4. a short libFuzzer run of the safetensors reader (60 s; the 10-minute run is in docs/FUZZING.md).
+# Golden tests read ../shared/golden when it is there and are skipped otherwise.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/setup.sh
+
+echo "== release build (warnings are errors) =="
+cmake --preset ci
+cmake --build --preset ci
+ctest --preset ci
+
+echo "== ASan + UBSan =="
+cmake --preset asan
+cmake --build --preset asan --target kiln_tests kiln
+ASAN_OPTIONS=detect_leaks=1 ctest --preset asan
+
+echo "== safetensors fuzz smoke run =="
+scripts/fuzz.sh safetensors 60
+
+echo "== Python reference parity =="
+/usr/bin/python3 -m pytest -q tests/python

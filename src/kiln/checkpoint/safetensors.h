@@ -6,7 +6,10 @@
 // everything before any tensor is handed out: JSON syntax, known dtypes,
 // shape × dtype size equal to the byte range, ranges inside the file and not
 // overlapping, and the header size bound. Errors name the file, the tensor
-// and the problem.
+// and the problem: DataLoss when the bytes present disagree with the header
+// (a truncated file), InvalidArgument when the header is malformed; Open adds
+// the filesystem's NotFound / PermissionDenied / Unavailable. Unknown keys
+// inside an entry are ignored, as the reference implementation does.
 //
 // A SafetensorsFile is immutable after Open and safe to share between
 // threads. Tensors it returns keep the mapping alive on their own.
@@ -38,7 +41,7 @@ struct TensorEntry {
 
 class SafetensorsFile {
  public:
-  // Maps the file read-only and validates it.
+  // Maps the file read-only and validates it; the path is the label.
   static StatusOr<std::unique_ptr<SafetensorsFile>> Open(const std::string& path);
   // Validates bytes already in memory; keepalive owns them. label names the
   // source in error messages. (Used by Open, the tests and the fuzzer.)
@@ -57,7 +60,8 @@ class SafetensorsFile {
 
   // Zero-copy view in the stored dtype (NotFound when absent).
   StatusOr<Tensor> Get(const std::string& name) const;
-  // f32: a zero-copy view when stored as aligned F32, else a widened copy.
+  // f32: a zero-copy view when stored as aligned F32, else a converted copy
+  // (ConvertToF32: f16/bf16 exactly, f64 and integers rounded).
   StatusOr<Tensor> GetF32(const std::string& name) const;
 
  private:

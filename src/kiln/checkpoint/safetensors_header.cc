@@ -34,7 +34,8 @@ std::string TypeWithArticle(const Json& value) {
 // A short rendering of a JSON value for error messages.
 std::string Excerpt(const Json& value) {
   constexpr size_t kMaxChars = 60;
-  std::string text = value.dump(-1, ' ', false, Json::error_handler_t::replace);
+  // ASCII-only, so cutting it short cannot split a UTF-8 sequence.
+  std::string text = value.dump(-1, ' ', /*ensure_ascii=*/true, Json::error_handler_t::replace);
   if (text.size() > kMaxChars) text = text.substr(0, kMaxChars) + "...";
   return text;
 }
@@ -239,9 +240,11 @@ Status CheckRanges(const std::vector<TensorEntry>& entries, uint64_t data_size, 
 }  // namespace
 
 std::string QuoteName(std::string_view name) {
-  constexpr size_t kMaxChars = 200;
+  size_t shown = std::min<size_t>(name.size(), 200);
+  // Cut at a character boundary so a valid UTF-8 name stays valid UTF-8.
+  while (shown < name.size() && shown > 0 && (static_cast<unsigned char>(name[shown]) & 0xc0) == 0x80) --shown;
   std::string out = "'";
-  for (size_t i = 0; i < name.size() && i < kMaxChars; ++i) {
+  for (size_t i = 0; i < shown; ++i) {
     const auto c = static_cast<unsigned char>(name[i]);
     if (c < 0x20 || c == 0x7f) {
       char buf[5];
@@ -251,7 +254,7 @@ std::string QuoteName(std::string_view name) {
       out += static_cast<char>(c);
     }
   }
-  if (name.size() > kMaxChars) out += "...";
+  if (shown < name.size()) out += "...";
   return out + "'";
 }
 

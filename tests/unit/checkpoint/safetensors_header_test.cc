@@ -218,6 +218,15 @@ TEST(SafetensorsHeaderTest, NamesWithControlBytesAreEscapedInMessages) {
   EXPECT_TRUE(FailsWith(ParseHeader(R"({"a\nb": 1})"), StatusCode::kInvalidArgument, {"tensor 'a\\x0ab'"}));
 }
 
+TEST(SafetensorsHeaderTest, LongNamesAreShortenedAtACharacterBoundary) {
+  std::string name(199, 'a');
+  for (int i = 0; i < 10; ++i) name += "\xc3\xa9";  // é
+  auto result = ParseHeader(R"({")" + name + R"(": 1})");
+  ASSERT_FALSE(result.ok());
+  const std::string& message = result.status().message();
+  EXPECT_NE(message.find("tensor '" + std::string(199, 'a') + "...'"), std::string::npos) << message;
+}
+
 // The reference implementation ignores keys it does not know; so does Kiln.
 TEST(SafetensorsHeaderTest, UnknownEntryKeysAreIgnored) {
   auto result = ParseHeader(R"({"w": {"dtype": "U8", "shape": [1], "data_offsets": [0, 1], "extra": [1]}})");

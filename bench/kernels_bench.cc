@@ -1,14 +1,13 @@
 // Timings of the CPU kernels at the shapes of the kiln-shapes FLUX model
 // (hidden 512, 8 heads of 64, 256×256 → 320 tokens, 512×512 → 1280 tokens) and
 // its AutoencoderKL, plus the measurement behind the matmul choice in
-// docs/KERNELS.md: single-threaded OpenBLAS sgemm against a plain AVX2/FMA
-// register-blocked kernel.
+// docs/KERNELS.md: OpenBLAS sgemm (kernels/cpu/blas.h, pinned to one thread)
+// against a plain AVX2/FMA register-blocked kernel.
 //
 // Usage: kernels_bench [--quick] [--matmul | --others]
 //   --quick: 3 repetitions instead of 15, for smoke runs; --matmul / --others:
 //   only the matmul comparison / only the other kernels.
 // Prints one line per case: median and best wall time over the repetitions.
-#include <cblas.h>
 #include <immintrin.h>
 
 #include <algorithm>
@@ -25,6 +24,7 @@
 
 #include "kiln/base/thread_pool.h"
 #include "kiln/kernels/cpu/attention.h"
+#include "kiln/kernels/cpu/blas.h"
 #include "kiln/kernels/cpu/conv2d.h"
 #include "kiln/kernels/cpu/elementwise.h"
 #include "kiln/kernels/cpu/matmul.h"
@@ -167,20 +167,17 @@ void BenchMatmul(int reps) {
       const std::string shape = "M=" + std::to_string(m) + " N=" + std::to_string(n) + " K=512";
       const auto [blas, own] = TimeInterleaved(
           reps,
-          [&] {
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, k, 1.0f, a.data(), k, b.data(), k,
-                        0.0f, c_blas.data(), n);
-          },
+          [&] { Sgemm(false, true, m, n, k, 1.0f, a.data(), k, b.data(), k, 0.0f, c_blas.data(), n); },
           [&] { OwnGemmNT(c_own.data(), a.data(), b.data(), m, n, k); });
-      Report("cblas_sgemm 1 thread   " + shape, blas, flops);
-      Report("own AVX2 6x16 1 thread " + shape, own, flops);
+      Report("OpenBLAS sgemm 1 thread " + shape, blas, flops);
+      Report("own AVX2 6x16 1 thread  " + shape, own, flops);
       double max_diff = 0.0;
       for (int64_t i = 0; i < m * n; ++i) max_diff = std::max<double>(max_diff, std::fabs(c_own[i] - c_blas[i]));
       std::printf("%-52s max |own - blas| = %.2e\n", "", max_diff);
       const auto [linear1, linear2] = TimeInterleaved(
           reps, [&] { Linear(pool1, c_linear.data(), a.data(), b.data(), bias.data(), m, k, n); },
           [&] { Linear(pool2, c_linear.data(), a.data(), b.data(), bias.data(), m, k, n); });
-      Report("Linear (bias) 1 thread " + shape, linear1, flops);
+      Report("Linear (bias) 1 thread  " + shape, linear1, flops);
       Report("Linear (bias) 2 threads " + shape, linear2, flops);
     }
   }

@@ -1,10 +1,9 @@
 #include "kiln/kernels/cpu/attention.h"
 
-#include <cblas.h>
-
 #include <algorithm>
 #include <cmath>
 
+#include "kiln/kernels/cpu/blas.h"
 #include "kiln/kernels/cpu/internal/scratch.h"
 #include "kiln/kernels/cpu/internal/softmax_row.h"
 
@@ -16,8 +15,6 @@ struct AttentionScratchTag {};
 // Query rows per work item: bounds the score block (rows × kv_len) to a few
 // MB at FLUX's 4608 tokens, so it stays cache-friendly and scratch stays small.
 constexpr int64_t kMaxQueryBlock = 128;
-
-int Blas(int64_t v) { return static_cast<int>(v); }
 
 }  // namespace
 
@@ -50,12 +47,10 @@ void Attention(ThreadPool& pool, float* out, const float* q, const float* k, con
       float* ob = out + (b * q_len + q0) * out_row_stride + h * head_dim;  // (rows, head_dim), row stride heads·head_dim
 
       // scores = scale · qb · khᵀ
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Blas(rows), Blas(kv_len), Blas(head_dim),
-                  scale, qb, Blas(head_dim), kh, Blas(head_dim), 0.0f, scores, Blas(kv_len));
+      Sgemm(false, true, rows, kv_len, head_dim, scale, qb, head_dim, kh, head_dim, 0.0f, scores, kv_len);
       for (int64_t r = 0; r < rows; ++r) internal::SoftmaxRow(scores + r * kv_len, kv_len);
       // ob = scores · vh, written straight into the (batch, q_len, heads, head_dim) layout.
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Blas(rows), Blas(head_dim), Blas(kv_len),
-                  1.0f, scores, Blas(kv_len), vh, Blas(head_dim), 0.0f, ob, Blas(out_row_stride));
+      Sgemm(false, false, rows, head_dim, kv_len, 1.0f, scores, kv_len, vh, head_dim, 0.0f, ob, out_row_stride);
     }
   });
 }

@@ -1,9 +1,8 @@
 #include "kiln/kernels/cpu/conv2d.h"
 
-#include <cblas.h>
-
 #include <algorithm>
 
+#include "kiln/kernels/cpu/blas.h"
 #include "kiln/kernels/cpu/internal/scratch.h"
 
 namespace kiln::cpu {
@@ -16,8 +15,6 @@ struct Conv2dScratchTag {};
 constexpr int64_t kMaxColumnFloats = int64_t{1} << 20;
 // Narrower column blocks make the GEMM inefficient.
 constexpr int64_t kMinBlockPixels = 32;
-
-int Blas(int64_t v) { return static_cast<int>(v); }
 
 // ⌈a / b⌉ for b > 0 and any sign of a.
 int64_t CeilDiv(int64_t a, int64_t b) { return a >= 0 ? (a + b - 1) / b : -((-a) / b); }
@@ -75,16 +72,15 @@ void Conv2d(ThreadPool& pool, float* out, const float* in, const float* weight, 
   const bool direct = p.kernel == 1 && p.stride == 1 && p.pad_top == 0 && p.pad_bottom == 0 &&
                       p.pad_left == 0 && p.pad_right == 0;
 
-  // Work items are (image, block of output pixels); blocks are sized to the
-  // scratch budget and split further so that every thread gets work.
-  int64_t block = std::max(kMinBlockPixels, kMaxColumnFloats / std::max<int64_t>(1, patch));
+  // Work items are (image, block of output pixels), at most the scratch budget
+  // each. The item count is rounded up to a multiple of the thread count so the
+  // threads get equal shares: 5 blocks on 2 threads would run at 3/5 speed.
   const int64_t threads = pool.num_threads();
-  if (p.batch * ((out_pixels + block - 1) / block) < threads) {
-    const int64_t blocks_wanted = (threads + p.batch - 1) / p.batch;
-    block = std::max(kMinBlockPixels, (out_pixels + blocks_wanted - 1) / blocks_wanted);
-  }
-  block = std::min(block, out_pixels);
-  const int64_t blocks_per_image = (out_pixels + block - 1) / block;
+  const int64_t budget_block = std::max(kMinBlockPixels, kMaxColumnFloats / std::max<int64_t>(1, patch));
+  const int64_t items = p.batch * CeilDiv(out_pixels, budget_block);
+  const int64_t blocks_wanted = CeilDiv(CeilDiv(items, threads) * threads, p.batch);
+  const int64_t block = std::min(out_pixels, std::max(kMinBlockPixels, CeilDiv(out_pixels, blocks_wanted)));
+  const int64_t blocks_per_image = CeilDiv(out_pixels, block);
 
   pool.ParallelFor(p.batch * blocks_per_image, [&](int64_t begin, int64_t end) {
     float* col = direct ? nullptr : internal::ThreadScratch<Conv2dScratchTag>(patch * block);
@@ -112,8 +108,7 @@ void Conv2d(ThreadPool& pool, float* out, const float* in, const float* weight, 
         beta = 1.0f;
       }
       // dst (out_channels, p1 - p0) = weight (out_channels, patch) · B
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Blas(p.out_channels), Blas(p1 - p0),
-                  Blas(patch), 1.0f, weight, Blas(patch), b, Blas(ldb), beta, dst, Blas(out_pixels));
+      Sgemm(false, false, p.out_channels, p1 - p0, patch, 1.0f, weight, patch, b, ldb, beta, dst, out_pixels);
     }
   });
 }

@@ -1,8 +1,8 @@
 #include "kiln/kernels/cpu/matmul.h"
 
-#include <cblas.h>
-
 #include <algorithm>
+
+#include "kiln/kernels/cpu/blas.h"
 
 namespace kiln::cpu {
 namespace {
@@ -11,8 +11,6 @@ namespace {
 // OpenBLAS's packing overhead dominate (and cost a thread hand-off).
 constexpr int64_t kMinRowsPerChunk = 16;
 constexpr int64_t kMinColsPerChunk = 64;
-
-int Blas(int64_t v) { return static_cast<int>(v); }
 
 }  // namespace
 
@@ -27,9 +25,8 @@ void Linear(ThreadPool& pool, float* out, const float* in, const float* weight, 
       for (int64_t r = r0; r < r1; ++r) std::copy(bias + c0, bias + c1, out + r * out_features + c0);
       beta = 1.0f;
     }
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Blas(r1 - r0), Blas(c1 - c0),
-                Blas(in_features), 1.0f, in + r0 * in_features, Blas(in_features),
-                weight + c0 * in_features, Blas(in_features), beta, c, Blas(out_features));
+    Sgemm(false, true, r1 - r0, c1 - c0, in_features, 1.0f, in + r0 * in_features, in_features,
+          weight + c0 * in_features, in_features, beta, c, out_features);
   };
   // Splitting rows makes every thread read all of weight; splitting columns
   // makes every thread read all of in. Split the side that is larger, so the
@@ -47,15 +44,13 @@ void Linear(ThreadPool& pool, float* out, const float* in, const float* weight, 
 void Gemm(ThreadPool& pool, bool transpose_a, bool transpose_b, int64_t m, int64_t n, int64_t k,
           float alpha, const float* a, int64_t lda, const float* b, int64_t ldb, float beta,
           float* c, int64_t ldc) {
-  const CBLAS_TRANSPOSE op_a = transpose_a ? CblasTrans : CblasNoTrans;
-  const CBLAS_TRANSPOSE op_b = transpose_b ? CblasTrans : CblasNoTrans;
   // Row i of op(a) starts at a + i·lda, or at a + i when a is stored transposed;
   // likewise column j of op(b) starts at b + j, or at b + j·ldb.
   const auto a_row = [&](int64_t i) { return transpose_a ? a + i : a + i * lda; };
   const auto b_col = [&](int64_t j) { return transpose_b ? b + j * ldb : b + j; };
   const auto product = [&](int64_t i0, int64_t i1, int64_t j0, int64_t j1) {
-    cblas_sgemm(CblasRowMajor, op_a, op_b, Blas(i1 - i0), Blas(j1 - j0), Blas(k), alpha, a_row(i0),
-                Blas(lda), b_col(j0), Blas(ldb), beta, c + i0 * ldc + j0, Blas(ldc));
+    Sgemm(transpose_a, transpose_b, i1 - i0, j1 - j0, k, alpha, a_row(i0), lda, b_col(j0), ldb, beta,
+          c + i0 * ldc + j0, ldc);
   };
   if (m >= n) {
     pool.ParallelFor(m, [&](int64_t i0, int64_t i1) { product(i0, i1, 0, n); }, kMinRowsPerChunk);

@@ -18,9 +18,11 @@ PACKAGES=(
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   # libraries Kiln links
-  nlohmann-json3-dev libopenblas-pthread-dev libpng-dev zlib1g-dev
+  nlohmann-json3-dev libopenblas-pthread-dev libpng-dev zlib1g-dev libsentencepiece-dev
   # reference implementation, parity tests and the PyTorch benchmark (not needed at run time)
   python3 python3-numpy python3-torch python3-pytest
+  # tokenizer test data: spm_train and the Python sentencepiece that define the expected ids
+  sentencepiece python3-sentencepiece
 )
 
 usage() { sed -n '2,10s/^# \{0,1\}//p' "$0"; }

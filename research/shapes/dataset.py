@@ -57,8 +57,12 @@ def _rng(rng) -> np.random.Generator:
     return np.random.default_rng(rng)
 
 
-def _sample_unrestricted(rng: np.random.Generator) -> Scene:
-    n = 1 + int(rng.choice(3, p=N_OBJECTS_P))
+def _n_objects(rng: np.random.Generator) -> int:
+    u = rng.random()
+    return 1 if u < N_OBJECTS_P[0] else 2 if u < N_OBJECTS_P[0] + N_OBJECTS_P[1] else 3
+
+
+def _sample_unrestricted(rng: np.random.Generator, n: int) -> Scene:
     bg = BACKGROUND_NAMES[int(rng.integers(len(BACKGROUND_NAMES)))]
     colors = [c for c in COLOR_NAMES if c != bg]
     cells = rng.choice(9, size=n, replace=False)
@@ -85,8 +89,9 @@ def sample_scene(rng, split: str = "train") -> Scene:
     if split not in SPLITS:
         raise ValueError(f"unknown split {split!r}; one of {SPLITS}")
     rng = _rng(rng)
+    n = _n_objects(rng)  # drawn first: every split keeps the same number-of-objects mix
     while True:
-        s = _sample_unrestricted(rng)
+        s = _sample_unrestricted(rng, n)
         if split == "all":
             return s
         h = has_heldout(s)

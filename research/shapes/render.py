@@ -129,17 +129,24 @@ def object_box(cx: float, cy: float, extent: float, height: int, width: int):
     return y0, y1, x0, x1
 
 
-def render(scene: Scene, size=64, ss: int = SS) -> np.ndarray:
-    """Renders a scene to a uint8 array [H, W, 3]. ``size`` is an int or (height, width)."""
+def render(scene: Scene, size=64, ss: int = SS, *, object_rgb=None, background_rgb=None
+           ) -> np.ndarray:
+    """Renders a scene to a uint8 array [H, W, 3]. ``size`` is an int or (height, width).
+
+    object_rgb (one RGB triple per object) and background_rgb override the palette (used to
+    imitate a generative model's colour errors when testing the checker).
+    """
     height, width = (size, size) if isinstance(size, int) else size
     img = np.empty((height, width, 3), dtype=np.float32)
-    img[...] = np.asarray(BACKGROUNDS[scene.background], dtype=np.float32)
-    for o in scene.objects:
+    bg = BACKGROUNDS[scene.background] if background_rgb is None else background_rgb
+    img[...] = np.asarray(bg, dtype=np.float32)
+    for i, o in enumerate(scene.objects):
         y0, y1, x0, x1 = object_box(o.cx, o.cy, o.extent, height, width)
         if y1 <= y0 or x1 <= x0:
             continue
         c = coverage(o.shape, o.cx, o.cy, o.extent, height, width, y0, y1, x0, x1, ss)[..., None]
-        col = np.asarray(COLORS[o.color], dtype=np.float32)
+        col = np.asarray(COLORS[o.color] if object_rgb is None else object_rgb[i],
+                         dtype=np.float32)
         patch = img[y0:y1, x0:x1]
         img[y0:y1, x0:x1] = patch + (col - patch) * c
     img += 0.5  # round half up; values are convex combinations of 0..255

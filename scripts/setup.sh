@@ -22,7 +22,7 @@ PACKAGES=(
   # reference implementation, parity tests and the PyTorch benchmark (not needed at run time)
   python3 python3-numpy python3-torch python3-pytest
   # kiln-shapes data, checker and tokenizer training (research/shapes)
-  python3-pil python3-scipy python3-sentencepiece
+  python3-pil python3-scipy
   # tokenizer test data: spm_train and the Python sentencepiece that define the expected ids
   sentencepiece python3-sentencepiece
 )

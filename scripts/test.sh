@@ -22,7 +22,12 @@ cmake --build --preset asan --target kiln_tests kiln
 ASAN_OPTIONS=detect_leaks=1 ctest --preset asan
 
 echo "== safetensors fuzz smoke run =="
-scripts/fuzz.sh safetensors 60
+mkdir -p build
+if ! scripts/fuzz.sh safetensors 60 > build/fuzz-smoke.log 2>&1; then
+  tail -60 build/fuzz-smoke.log
+  exit 1
+fi
+grep -E "^Done|stat::number_of_executed_units|stat::peak_rss" build/fuzz-smoke.log || true
 
 echo "== Python reference parity =="
 /usr/bin/python3 -m pytest -q tests/python

@@ -143,6 +143,33 @@ def _soft_segment(img: np.ndarray, bg: np.ndarray):
     return alpha, np.asarray(cand)[k], cand
 
 
+SPLIT_MIN_COLOR_DISTANCE = 100.0  # never split neighbours in colour (orange/yellow: 92)
+
+
+def _colour_pieces(m: np.ndarray, label: np.ndarray, min_px: float) -> List[np.ndarray]:
+    """The pieces of one component if it looks like touching objects of different colours: two
+    or more colour groups, each with a connected piece of at least twice the noise area and 30 %
+    of the component, in palette colours far apart. Otherwise []."""
+    cnt = int(m.sum())
+    need = max(2.0 * min_px, 0.3 * cnt)
+    cols, counts = np.unique(label[m], return_counts=True)
+    pieces, names = [], []
+    for c, k in zip(cols, counts):
+        if k < need:
+            continue
+        sub, ns = ndimage.label(m & (label == c), structure=np.ones((3, 3), bool))
+        sizes = np.bincount(sub.ravel())[1:]
+        j = int(np.argmax(sizes))
+        if sizes[j] >= need:
+            pieces.append(sub == j + 1)
+            names.append(int(c))
+    if len(pieces) < 2:
+        return []
+    far = any(np.linalg.norm(_PALETTE[a] - _PALETTE[b]) >= SPLIT_MIN_COLOR_DISTANCE
+              for a, b in itertools.combinations(names, 2))
+    return pieces if far else []
+
+
 def _components(fg: np.ndarray, label: np.ndarray, min_px: float):
     """Connected components of fg; components made of two sizeable colour groups are split."""
     lab, n = ndimage.label(fg, structure=np.ones((3, 3), dtype=bool))
@@ -154,17 +181,18 @@ def _components(fg: np.ndarray, label: np.ndarray, min_px: float):
         cnt = int(m.sum())
         if cnt < min_px:
             continue
-        cols, counts = np.unique(label[sl][m], return_counts=True)
-        big = [c for c, k in zip(cols, counts) if k >= max(min_px, 0.25 * cnt)]
-        if len(big) >= 2:
-            for c in big:
-                sub, ns = ndimage.label(m & (label[sl] == c), structure=np.ones((3, 3), bool))
-                for j in range(1, ns + 1):
-                    mm = sub == j
-                    if mm.sum() >= min_px:
-                        full = np.zeros(fg.shape, dtype=bool)
-                        full[sl] = mm
-                        comps.append(full)
+        pieces = _colour_pieces(m, label[sl], min_px)
+        if len(pieces) >= 2:
+            # every pixel of the component goes to the nearest piece
+            seeds = np.zeros(m.shape, dtype=np.int32)
+            for j, pm in enumerate(pieces, start=1):
+                seeds[pm] = j
+            _, (iy, ix) = ndimage.distance_transform_edt(seeds == 0, return_indices=True)
+            owner = seeds[iy, ix]
+            for j in range(1, len(pieces) + 1):
+                full = np.zeros(fg.shape, dtype=bool)
+                full[sl] = m & (owner == j)
+                comps.append(full)
             continue
         full = np.zeros(fg.shape, dtype=bool)
         full[sl] = m
@@ -245,8 +273,6 @@ def detect(image) -> Detections:
         cols = np.flatnonzero(region.any(axis=0))
         y0, y1 = rows[0], rows[-1] + 1
         x0, x1 = cols[0], cols[-1] + 1
-        a = np.where(region[y0:y1, x0:x1], alpha[y0:y1, x0:x1], 0.0).astype(np.float32)
-        shape, scores, (bx, by, e, cx, cy) = _classify_shape(a, h, w, y0, x0)
         core = comp & (alpha > 0.75)
         if core.sum() < 3:
             core = comp
@@ -257,6 +283,14 @@ def detect(image) -> Detections:
         dist = np.linalg.norm(_PALETTE - col, axis=1)
         dist[np.linalg.norm(_PALETTE - bg, axis=1) <= 60.0] = np.inf
         ci = int(np.argmin(dist))
+        # the object's own coverage: every pixel of the region projected on the line from the
+        # background to the object's measured colour (not to whichever palette colour explains
+        # the pixel best, which would turn noise into coverage)
+        d = (col - bg).astype(np.float32)
+        p = img[y0:y1, x0:x1] - bg
+        cov = np.clip((p @ d) / max(float(d @ d), 1e-6), 0.0, 1.0)
+        a = np.where(region[y0:y1, x0:x1], cov, 0.0).astype(np.float32)
+        shape, scores, (bx, by, e, cx, cy) = _classify_shape(a, h, w, y0, x0)
         row = min(2, max(0, int(by * 3)))
         colp = min(2, max(0, int(bx * 3)))
         size = SIZE_NAMES[int(np.searchsorted(_SIZE_EDGES, e))]

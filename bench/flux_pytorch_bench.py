@@ -39,7 +39,12 @@ sys.path.insert(0, os.path.join(REPO_ROOT, "research"))
 # descheduled worker then stalls the others and --threads 2 measured 4-6x SLOWER than
 # --threads 1. Passive waiting (as Kiln's ThreadPool, which blocks on a condition variable)
 # removes that. Override with OMP_WAIT_POLICY=ACTIVE on a dedicated machine.
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+# `--pytorch-setup default` leaves PyTorch exactly as a user gets it (no OpenMP policy,
+# no OpenBLAS pinning, only torch.set_num_threads): the untuned reference.
+UNTUNED = "--pytorch-setup=default" in sys.argv or (
+    "--pytorch-setup" in sys.argv and sys.argv[sys.argv.index("--pytorch-setup") + 1:][:1] == ["default"])
+if not UNTUNED:
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import torch  # noqa: E402
 
@@ -184,6 +189,9 @@ def parse_args(argv: List[str]) -> argparse.Namespace:
     ap.add_argument("--pytorch-only", action="store_true", help="skip the kiln subprocess")
     ap.add_argument("--timeout", type=float, default=600, help="seconds for the kiln run")
     ap.add_argument("--json", action="store_true", help="also print a JSON summary last")
+    ap.add_argument("--pytorch-setup", choices=["tuned", "default"], default="tuned",
+                    help="tuned (default): OpenBLAS pinned to --threads, passive OpenMP waiting; "
+                         "default: PyTorch as installed, only torch.set_num_threads")
     args = ap.parse_args(argv)
     for name in ("img_tokens", "txt_tokens", "batch", "threads", "repeats"):
         if getattr(args, name) < 1:
@@ -200,7 +208,7 @@ def main(argv: List[str]) -> int:
     square_side(args.img_tokens)
 
     torch.set_num_threads(args.threads)
-    blas_info = set_blas_threads(args.threads)
+    blas_info = "OpenBLAS left as loaded (untuned)" if UNTUNED else set_blas_threads(args.threads)
     torch.manual_seed(args.seed)
     model = Flux(params).eval()
     inputs = make_inputs(params, args.batch, args.img_tokens, args.txt_tokens, args.seed + 1)

@@ -16,7 +16,7 @@ PACKAGES=(
   # fuzzing (libFuzzer + sanitizer runtimes for clang 14)
   clang libclang-rt-14-dev
   # tests and benchmarks
-  libgtest-dev libgmock-dev libbenchmark-dev
+  libgtest-dev
   # libraries Kiln links
   nlohmann-json3-dev libopenblas-pthread-dev libpng-dev zlib1g-dev libsentencepiece-dev
   # reference implementation, parity tests and the PyTorch benchmark (not needed at run time)

@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "kiln/base/json_fields.h"
+
 namespace kiln {
 namespace {
 
@@ -11,57 +13,23 @@ Status FieldError(const std::string& field, const std::string& problem) {
   return Status::InvalidArgument("autoencoder config: field '" + field + "' " + problem);
 }
 
-Status ReadInt(const nlohmann::json& value, const std::string& field, int64_t* out) {
-  // Booleans are not numbers here, and 32.0 is not an int (the dataclass
-  // fields are typed int).
-  if (!value.is_number_integer()) return FieldError(field, "must be an integer");
-  *out = value.get<int64_t>();
-  return Status::Ok();
-}
-
-Status ReadFloat(const nlohmann::json& value, const std::string& field, float* out) {
-  if (!value.is_number()) return FieldError(field, "must be a number");
-  *out = static_cast<float>(value.get<double>());
-  return Status::Ok();
-}
-
 }  // namespace
 
 StatusOr<AutoencoderConfig> AutoencoderConfig::FromJson(const std::string& json) {
-  const nlohmann::json root = nlohmann::json::parse(json, nullptr, /*allow_exceptions=*/false);
-  if (root.is_discarded()) return Status::InvalidArgument("autoencoder config: not valid JSON");
-  if (!root.is_object()) return Status::InvalidArgument("autoencoder config: must be a JSON object");
-
+  KILN_ASSIGN_OR_RETURN(const nlohmann::json root, JsonFields::ParseObject(json, "autoencoder config"));
   AutoencoderConfig config;
-  for (const auto& [key, value] : root.items()) {
-    if (key == "resolution") {
-      KILN_RETURN_IF_ERROR(ReadInt(value, key, &config.resolution));
-    } else if (key == "in_channels") {
-      KILN_RETURN_IF_ERROR(ReadInt(value, key, &config.in_channels));
-    } else if (key == "ch") {
-      KILN_RETURN_IF_ERROR(ReadInt(value, key, &config.ch));
-    } else if (key == "out_ch") {
-      KILN_RETURN_IF_ERROR(ReadInt(value, key, &config.out_ch));
-    } else if (key == "num_res_blocks") {
-      KILN_RETURN_IF_ERROR(ReadInt(value, key, &config.num_res_blocks));
-    } else if (key == "z_channels") {
-      KILN_RETURN_IF_ERROR(ReadInt(value, key, &config.z_channels));
-    } else if (key == "scale_factor") {
-      KILN_RETURN_IF_ERROR(ReadFloat(value, key, &config.scale_factor));
-    } else if (key == "shift_factor") {
-      KILN_RETURN_IF_ERROR(ReadFloat(value, key, &config.shift_factor));
-    } else if (key == "ch_mult") {
-      if (!value.is_array()) return FieldError(key, "must be an array of integers");
-      config.ch_mult.clear();
-      for (size_t i = 0; i < value.size(); ++i) {
-        int64_t mult = 0;
-        KILN_RETURN_IF_ERROR(ReadInt(value[i], key + "[" + std::to_string(i) + "]", &mult));
-        config.ch_mult.push_back(mult);
-      }
-    } else {
-      return FieldError(key, "is not an AutoEncoderParams field");
-    }
-  }
+  JsonFields fields(root, "autoencoder config");
+  KILN_RETURN_IF_ERROR(fields.Int("resolution", &config.resolution));
+  KILN_RETURN_IF_ERROR(fields.Int("in_channels", &config.in_channels));
+  KILN_RETURN_IF_ERROR(fields.Int("ch", &config.ch));
+  KILN_RETURN_IF_ERROR(fields.Int("out_ch", &config.out_ch));
+  KILN_RETURN_IF_ERROR(fields.IntList("ch_mult", &config.ch_mult));
+  KILN_RETURN_IF_ERROR(fields.Int("num_res_blocks", &config.num_res_blocks));
+  KILN_RETURN_IF_ERROR(fields.Int("z_channels", &config.z_channels));
+  KILN_RETURN_IF_ERROR(fields.Float("scale_factor", &config.scale_factor));
+  KILN_RETURN_IF_ERROR(fields.Float("shift_factor", &config.shift_factor));
+  // The official AutoEncoderParams(**d) refuses unknown fields too.
+  KILN_RETURN_IF_ERROR(fields.RejectUnknown());
   KILN_RETURN_IF_ERROR(config.Validate());
   return config;
 }

@@ -1,48 +1,37 @@
 #include "kiln/models/flux/flux_config.h"
 
 #include <nlohmann/json.hpp>
+
+#include "kiln/base/json_fields.h"
 #include <numeric>
 
 namespace kiln {
-namespace {
-using nlohmann::json;
-
-template <typename T>
-Status ReadField(const json& object, const char* name, T* out) {
-  auto it = object.find(name);
-  if (it == object.end()) return Status::Ok();
-  try {
-    *out = it->get<T>();
-  } catch (const json::exception&) {
-    return Status::InvalidArgument(std::string("flux config: field '") + name + "' has the wrong type (" +
-                                   it->type_name() + ")");
-  }
-  return Status::Ok();
-}
-}  // namespace
-
 StatusOr<FluxConfig> FluxConfig::FromJson(const std::string& text) {
-  json object = json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (object.is_discarded() || !object.is_object()) {
-    return Status::InvalidArgument("flux config: not a JSON object");
+  KILN_ASSIGN_OR_RETURN(nlohmann::json object, JsonFields::ParseObject(text, "flux config"));
+  // The golden files wrap the params as {"FluxParams": {...}} or a case's {"params": {...}}.
+  for (const char* wrapper : {"FluxParams", "params"}) {
+    if (object.size() == 1 && object.contains(wrapper) && object[wrapper].is_object()) {
+      nlohmann::json inner = object[wrapper];
+      object = std::move(inner);
+    }
   }
-  // The golden files wrap the params as {"FluxParams": {...}}.
-  if (object.contains("FluxParams")) object = object["FluxParams"];
-  if (object.contains("params") && object["params"].is_object()) object = object["params"];
   FluxConfig c;
-  KILN_RETURN_IF_ERROR(ReadField(object, "in_channels", &c.in_channels));
-  KILN_RETURN_IF_ERROR(ReadField(object, "out_channels", &c.out_channels));
-  KILN_RETURN_IF_ERROR(ReadField(object, "vec_in_dim", &c.vec_in_dim));
-  KILN_RETURN_IF_ERROR(ReadField(object, "context_in_dim", &c.context_in_dim));
-  KILN_RETURN_IF_ERROR(ReadField(object, "hidden_size", &c.hidden_size));
-  KILN_RETURN_IF_ERROR(ReadField(object, "mlp_ratio", &c.mlp_ratio));
-  KILN_RETURN_IF_ERROR(ReadField(object, "num_heads", &c.num_heads));
-  KILN_RETURN_IF_ERROR(ReadField(object, "depth", &c.depth));
-  KILN_RETURN_IF_ERROR(ReadField(object, "depth_single_blocks", &c.depth_single_blocks));
-  KILN_RETURN_IF_ERROR(ReadField(object, "axes_dim", &c.axes_dim));
-  KILN_RETURN_IF_ERROR(ReadField(object, "theta", &c.theta));
-  KILN_RETURN_IF_ERROR(ReadField(object, "qkv_bias", &c.qkv_bias));
-  KILN_RETURN_IF_ERROR(ReadField(object, "guidance_embed", &c.guidance_embed));
+  JsonFields fields(object, "flux config");
+  KILN_RETURN_IF_ERROR(fields.Int("in_channels", &c.in_channels));
+  KILN_RETURN_IF_ERROR(fields.Int("out_channels", &c.out_channels));
+  KILN_RETURN_IF_ERROR(fields.Int("vec_in_dim", &c.vec_in_dim));
+  KILN_RETURN_IF_ERROR(fields.Int("context_in_dim", &c.context_in_dim));
+  KILN_RETURN_IF_ERROR(fields.Int("hidden_size", &c.hidden_size));
+  KILN_RETURN_IF_ERROR(fields.Double("mlp_ratio", &c.mlp_ratio));
+  KILN_RETURN_IF_ERROR(fields.Int("num_heads", &c.num_heads));
+  KILN_RETURN_IF_ERROR(fields.Int("depth", &c.depth));
+  KILN_RETURN_IF_ERROR(fields.Int("depth_single_blocks", &c.depth_single_blocks));
+  KILN_RETURN_IF_ERROR(fields.IntList("axes_dim", &c.axes_dim));
+  KILN_RETURN_IF_ERROR(fields.Double("theta", &c.theta));
+  KILN_RETURN_IF_ERROR(fields.Bool("qkv_bias", &c.qkv_bias));
+  KILN_RETURN_IF_ERROR(fields.Bool("guidance_embed", &c.guidance_embed));
+  // The official FluxParams(**d) refuses unknown fields too.
+  KILN_RETURN_IF_ERROR(fields.RejectUnknown());
   KILN_RETURN_IF_ERROR(c.Validate());
   return c;
 }
@@ -91,7 +80,7 @@ StatusOr<FluxConfig> FluxConfig::InferFromWeights(const SafetensorsFile& file, c
 }
 
 std::string FluxConfig::ToJson() const {
-  json j = {{"in_channels", in_channels},   {"out_channels", out_channels},
+  nlohmann::json j = {{"in_channels", in_channels},   {"out_channels", out_channels},
             {"vec_in_dim", vec_in_dim},     {"context_in_dim", context_in_dim},
             {"hidden_size", hidden_size},   {"mlp_ratio", mlp_ratio},
             {"num_heads", num_heads},       {"depth", depth},

@@ -63,7 +63,7 @@ class AutoencoderGoldenTest : public ::testing::Test {
     auto config = CaseConfig(**weights, **io);
     ASSERT_TRUE(config.ok()) << config.status().ToString();
     pool_ = new ThreadPool(2);
-    auto model = Autoencoder::Load(**weights, *config, *pool_);
+    auto model = Autoencoder::Load(**weights, *config);
     ASSERT_TRUE(model.ok()) << model.status().ToString();
     model_ = std::move(*model).release();
     io_ = std::move(*io).release();
@@ -103,7 +103,7 @@ TEST_F(AutoencoderGoldenTest, EncoderMoments) {
   // Every intermediate the official run recorded, so that a divergence names
   // the first module where it appears.
   int compared = 0;
-  const Tensor moments = model_->EncodeMoments(
+  const Tensor moments = model_->EncodeMoments(*pool_, 
       Io("image"), [&](const std::string& path, const Tensor& out) {
         auto ref = intermediates_->GetF32(path + ".output");
         if (!ref.ok()) return;
@@ -115,17 +115,17 @@ TEST_F(AutoencoderGoldenTest, EncoderMoments) {
 }
 
 TEST_F(AutoencoderGoldenTest, LatentMode) {
-  ExpectGolden("latent_mode", model_->Encode(Io("image")), Io("latent_mode"));
+  ExpectGolden("latent_mode", model_->Encode(*pool_, Io("image")), Io("latent_mode"));
 }
 
 TEST_F(AutoencoderGoldenTest, LatentSampled) {
-  const Tensor sampled = model_->EncodeSampled(Io("image"), Io("sample_noise"));
+  const Tensor sampled = model_->EncodeSampled(*pool_, Io("image"), Io("sample_noise"));
   ExpectGolden("latent_sampled", sampled, Io("latent_sampled"));
 }
 
 TEST_F(AutoencoderGoldenTest, Decoded) {
   int compared = 0;
-  const Tensor decoded = model_->Decode(
+  const Tensor decoded = model_->Decode(*pool_, 
       Io("decode_input"), [&](const std::string& path, const Tensor& out) {
         auto ref = intermediates_->GetF32(path + ".output");
         if (!ref.ok()) return;
@@ -137,14 +137,14 @@ TEST_F(AutoencoderGoldenTest, Decoded) {
 }
 
 TEST_F(AutoencoderGoldenTest, ForwardOut) {
-  ExpectGolden("forward_out", model_->Forward(Io("image")), Io("forward_out"));
+  ExpectGolden("forward_out", model_->Forward(*pool_, Io("image")), Io("forward_out"));
 }
 
 TEST_F(AutoencoderGoldenTest, EveryIntermediateIsVisited) {
   std::map<std::string, int> seen;
   auto count = [&](const std::string& path, const Tensor&) { ++seen[path + ".output"]; };
-  (void)model_->EncodeMoments(Io("image"), count);
-  (void)model_->Decode(Io("decode_input"), count);
+  (void)model_->EncodeMoments(*pool_, Io("image"), count);
+  (void)model_->Decode(*pool_, Io("decode_input"), count);
   for (const TensorEntry& entry : intermediates_->entries()) {
     EXPECT_EQ(seen[entry.name], 1) << entry.name;
   }
@@ -161,12 +161,12 @@ TEST_F(AutoencoderGoldenTest, CloseToFloat64Reference) {
     return t.ok() ? *t : Tensor();
   };
   const Tensor image = Io("image");
-  ExpectGolden("fp64.encoder_moments", model_->EncodeMoments(image), ref("encoder_moments"));
-  ExpectGolden("fp64.latent_mode", model_->Encode(image), ref("latent_mode"));
-  ExpectGolden("fp64.latent_sampled", model_->EncodeSampled(image, Io("sample_noise")),
+  ExpectGolden("fp64.encoder_moments", model_->EncodeMoments(*pool_, image), ref("encoder_moments"));
+  ExpectGolden("fp64.latent_mode", model_->Encode(*pool_, image), ref("latent_mode"));
+  ExpectGolden("fp64.latent_sampled", model_->EncodeSampled(*pool_, image, Io("sample_noise")),
                ref("latent_sampled"));
-  ExpectGolden("fp64.decoded", model_->Decode(Io("decode_input")), ref("decoded"));
-  ExpectGolden("fp64.forward_out", model_->Forward(image), ref("forward_out"));
+  ExpectGolden("fp64.decoded", model_->Decode(*pool_, Io("decode_input")), ref("decoded"));
+  ExpectGolden("fp64.forward_out", model_->Forward(*pool_, image), ref("forward_out"));
 }
 
 // A batch of two different items gives, item for item, the batch-1 results:
@@ -182,9 +182,9 @@ TEST_F(AutoencoderGoldenTest, BatchOfTwoMatchesSingles) {
   Tensor second = Tensor::Empty(DType::kF32, image.shape());
   std::copy(pair.f32() + item, pair.f32() + 2 * item, second.f32());
 
-  const Tensor both = model_->Forward(pair);
-  const Tensor first_alone = model_->Forward(image);
-  const Tensor second_alone = model_->Forward(second);
+  const Tensor both = model_->Forward(*pool_, pair);
+  const Tensor first_alone = model_->Forward(*pool_, image);
+  const Tensor second_alone = model_->Forward(*pool_, second);
   ASSERT_EQ(both.dim(0), 2);
   const int64_t out_item = first_alone.numel();
   const Tensor both_first = Tensor::FromVector(

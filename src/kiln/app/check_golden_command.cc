@@ -121,12 +121,12 @@ Status RunFluxForward(const GoldenCase& c, ThreadPool& pool, GoldenReport& repor
   return Status::Ok();
 }
 
-StatusOr<std::unique_ptr<Autoencoder>> LoadAutoencoder(const GoldenCase& c, ThreadPool& pool,
+StatusOr<std::unique_ptr<Autoencoder>> LoadAutoencoder(const GoldenCase& c,
                                                        std::unique_ptr<SafetensorsFile>* weights) {
   KILN_ASSIGN_OR_RETURN(*weights, c.OpenWeights());
   const std::string json = c.ConfigJson(**weights);
   KILN_ASSIGN_OR_RETURN(AutoencoderConfig config, AutoencoderConfig::FromJson(json.empty() ? "{}" : json));
-  return Autoencoder::Load(**weights, config, pool);
+  return Autoencoder::Load(**weights, config);
 }
 
 Status RunFluxSampling(const GoldenCase& c, ThreadPool& pool, GoldenReport& report) {
@@ -168,8 +168,8 @@ Status RunFluxSampling(const GoldenCase& c, ThreadPool& pool, GoldenReport& repo
     const std::string ae_dir = c.dir + "/../" + c.spec["ae_case"].get<std::string>();
     KILN_ASSIGN_OR_RETURN(GoldenCase ae_case, GoldenCase::Open(ae_dir));
     std::unique_ptr<SafetensorsFile> ae_weights;
-    KILN_ASSIGN_OR_RETURN(auto ae, LoadAutoencoder(ae_case, pool, &ae_weights));
-    const Tensor decoded = ae->Decode(latent);
+    KILN_ASSIGN_OR_RETURN(auto ae, LoadAutoencoder(ae_case, &ae_weights));
+    const Tensor decoded = ae->Decode(pool, latent);
     CompareRef(c, report, "decoded", decoded.f32(), decoded.numel());
   }
   return Status::Ok();
@@ -177,23 +177,23 @@ Status RunFluxSampling(const GoldenCase& c, ThreadPool& pool, GoldenReport& repo
 
 Status RunAutoencoder(const GoldenCase& c, ThreadPool& pool, GoldenReport& report) {
   std::unique_ptr<SafetensorsFile> weights;
-  KILN_ASSIGN_OR_RETURN(auto ae, LoadAutoencoder(c, pool, &weights));
+  KILN_ASSIGN_OR_RETURN(auto ae, LoadAutoencoder(c, &weights));
   KILN_ASSIGN_OR_RETURN(Tensor image, c.Get("image"));
-  const Tensor moments = ae->EncodeMoments(image);
+  const Tensor moments = ae->EncodeMoments(pool, image);
   CompareRef(c, report, "encoder_moments", moments.f32(), moments.numel());
-  const Tensor mode = ae->Encode(image);
+  const Tensor mode = ae->Encode(pool, image);
   CompareRef(c, report, "latent_mode", mode.f32(), mode.numel());
   if (c.io->Contains("sample_noise")) {
     KILN_ASSIGN_OR_RETURN(Tensor noise, c.Get("sample_noise"));
-    const Tensor sampled = ae->EncodeSampled(image, noise);
+    const Tensor sampled = ae->EncodeSampled(pool, image, noise);
     CompareRef(c, report, "latent_sampled", sampled.f32(), sampled.numel());
   }
   if (c.io->Contains("decode_input")) {
     KILN_ASSIGN_OR_RETURN(Tensor z, c.Get("decode_input"));
-    const Tensor decoded = ae->Decode(z);
+    const Tensor decoded = ae->Decode(pool, z);
     CompareRef(c, report, "decoded", decoded.f32(), decoded.numel());
   }
-  const Tensor round_trip = ae->Decode(mode);
+  const Tensor round_trip = ae->Decode(pool, mode);
   CompareRef(c, report, "forward_out", round_trip.f32(), round_trip.numel());
   return Status::Ok();
 }

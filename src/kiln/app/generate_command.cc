@@ -118,7 +118,7 @@ Status Run(const Flags& flags) {
   KILN_ASSIGN_OR_RETURN(std::string ae_json, ConfigJson(flags, "autoencoder-config", **autoencoder_file));
   auto ae_config = AutoencoderConfig::FromJson(ae_json.empty() ? "{}" : ae_json);
   if (!ae_config.ok()) return ae_config.status().WithContext("--autoencoder-config");
-  auto autoencoder = Autoencoder::Load(**autoencoder_file, *ae_config, pool);
+  auto autoencoder = Autoencoder::Load(**autoencoder_file, *ae_config);
   if (!autoencoder.ok()) return autoencoder.status().WithContext("--autoencoder");
 
   KILN_ASSIGN_OR_RETURN(Tensor txt, ReadConditioning("txt", txt_path, "txt", 3));

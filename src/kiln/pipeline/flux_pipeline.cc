@@ -83,7 +83,7 @@ StatusOr<Tensor> FluxPipeline::Generate(ThreadPool& pool, const Tensor& txt, con
   KILN_RETURN_IF_ERROR(sampler_.Denoise(pool, cond, x.f32(), schedule, o.guidance, on_step));
 
   UnpackLatents(noise.f32(), x.f32(), b, channels, h, w);  // noise's buffer now holds the latent
-  return autoencoder_.Decode(noise);
+  return autoencoder_.Decode(pool, noise);
 }
 
 }  // namespace kiln

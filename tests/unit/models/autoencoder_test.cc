@@ -71,26 +71,26 @@ TEST_P(AutoencoderReferenceTest, MatchesFloat64Reference) {
   auto file = WriteAndOpen(weights, c.name);
   ASSERT_NE(file, nullptr);
   ThreadPool pool(2);
-  auto model = Autoencoder::Load(*file, c.config, pool);
+  auto model = Autoencoder::Load(*file, c.config);
   ASSERT_TRUE(model.ok()) << model.status().ToString();
   const test::ReferenceAutoencoder ref(c.config, weights);
 
   const Tensor image = RandomTensor({c.batch, c.config.in_channels, c.height, c.width}, 7, false);
   const test::RefActivation ref_moments = ref.Encoder(test::ToRef(image));
-  const Tensor moments = (*model)->EncodeMoments(image);
+  const Tensor moments = (*model)->EncodeMoments(pool, image);
   EXPECT_TRUE(test::TensorsClose(moments, test::FromRef(ref_moments), kMaxRel, kRelL2)) << "moments";
 
   const Tensor noise = RandomTensor({c.batch, c.config.z_channels, ref_moments.h, ref_moments.w}, 8, true);
   const test::RefActivation ref_noise = test::ToRef(noise);
-  EXPECT_TRUE(test::TensorsClose((*model)->Encode(image), test::FromRef(ref.Latent(ref_moments, nullptr)),
+  EXPECT_TRUE(test::TensorsClose((*model)->Encode(pool, image), test::FromRef(ref.Latent(ref_moments, nullptr)),
                                  kMaxRel, kRelL2))
       << "latent mode";
-  EXPECT_TRUE(test::TensorsClose((*model)->EncodeSampled(image, noise),
+  EXPECT_TRUE(test::TensorsClose((*model)->EncodeSampled(pool, image, noise),
                                  test::FromRef(ref.Latent(ref_moments, &ref_noise)), kMaxRel, kRelL2))
       << "latent sampled";
 
   const Tensor latent = RandomTensor(noise.shape(), 9, true);
-  const Tensor decoded = (*model)->Decode(latent);
+  const Tensor decoded = (*model)->Decode(pool, latent);
   const int64_t f = c.config.downsample_factor();
   EXPECT_EQ(decoded.shape(), (Shape{c.batch, c.config.out_ch, latent.dim(2) * f, latent.dim(3) * f}));
   EXPECT_TRUE(test::TensorsClose(decoded, test::FromRef(ref.Decode(test::ToRef(latent))), kMaxRel, kRelL2))
@@ -127,12 +127,12 @@ TEST(AutoencoderLoadTest, Bf16WeightsAreWidenedOnce) {
   ASSERT_NE(f32_file, nullptr);
   ASSERT_NE(bf16_file, nullptr);
   ThreadPool pool(1);
-  auto a = Autoencoder::Load(*f32_file, config, pool);
-  auto b = Autoencoder::Load(*bf16_file, config, pool);
+  auto a = Autoencoder::Load(*f32_file, config);
+  auto b = Autoencoder::Load(*bf16_file, config);
   ASSERT_TRUE(a.ok()) << a.status().ToString();
   ASSERT_TRUE(b.ok()) << b.status().ToString();
   const Tensor image = RandomTensor({1, 3, 8, 8}, 3, false);
-  EXPECT_TRUE(test::TensorsClose((*b)->Forward(image), (*a)->Forward(image), 0.0, 0.0));
+  EXPECT_TRUE(test::TensorsClose((*b)->Forward(pool, image), (*a)->Forward(pool, image), 0.0, 0.0));
 }
 
 TEST(AutoencoderLoadTest, MissingWeightIsNamed) {
@@ -142,8 +142,7 @@ TEST(AutoencoderLoadTest, MissingWeightIsNamed) {
   std::erase_if(weights, [&](const auto& entry) { return entry.first == victim; });
   auto file = WriteAndOpen(weights, "missing");
   ASSERT_NE(file, nullptr);
-  ThreadPool pool(1);
-  auto model = Autoencoder::Load(*file, config, pool);
+  auto model = Autoencoder::Load(*file, config);
   ASSERT_FALSE(model.ok());
   EXPECT_EQ(model.status().code(), StatusCode::kNotFound);
   EXPECT_NE(model.status().message().find(victim), std::string::npos) << model.status().ToString();
@@ -158,8 +157,7 @@ TEST(AutoencoderLoadTest, MisshapedWeightIsNamed) {
   }
   auto file = WriteAndOpen(weights, "misshaped");
   ASSERT_NE(file, nullptr);
-  ThreadPool pool(1);
-  auto model = Autoencoder::Load(*file, config, pool);
+  auto model = Autoencoder::Load(*file, config);
   ASSERT_FALSE(model.ok());
   EXPECT_EQ(model.status().code(), StatusCode::kInvalidArgument);
   EXPECT_NE(model.status().message().find(victim), std::string::npos) << model.status().ToString();
@@ -170,8 +168,7 @@ TEST(AutoencoderLoadTest, WeightsOfAnotherConfigAreRefused) {
   const AutoencoderConfig small = MakeConfig(3, 3, {1, 2}, 1, 4);
   auto file = WriteAndOpen(test::RandomAutoencoderWeights(small, 5), "other_config");
   ASSERT_NE(file, nullptr);
-  ThreadPool pool(1);
-  EXPECT_FALSE(Autoencoder::Load(*file, AutoencoderConfig{}, pool).ok());
+  EXPECT_FALSE(Autoencoder::Load(*file, AutoencoderConfig{}).ok());
 }
 
 TEST(AutoencoderLoadTest, InvalidConfigIsRefused) {
@@ -179,8 +176,7 @@ TEST(AutoencoderLoadTest, InvalidConfigIsRefused) {
   auto file = WriteAndOpen(test::RandomAutoencoderWeights(config, 5), "invalid_config");
   ASSERT_NE(file, nullptr);
   config.ch = 48;  // GroupNorm(32, 48) is impossible
-  ThreadPool pool(1);
-  auto model = Autoencoder::Load(*file, config, pool);
+  auto model = Autoencoder::Load(*file, config);
   ASSERT_FALSE(model.ok());
   EXPECT_EQ(model.status().code(), StatusCode::kInvalidArgument);
 }

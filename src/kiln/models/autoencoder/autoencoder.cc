@@ -9,28 +9,27 @@
 namespace kiln {
 
 StatusOr<std::unique_ptr<Autoencoder>> Autoencoder::Load(const SafetensorsFile& file,
-                                                         const AutoencoderConfig& config,
-                                                         ThreadPool& pool) {
+                                                         const AutoencoderConfig& config) {
   KILN_RETURN_IF_ERROR(config.Validate());
   const WeightLoader weights(file);
   KILN_ASSIGN_OR_RETURN(Encoder encoder, Encoder::Load(weights, config));
   KILN_ASSIGN_OR_RETURN(Decoder decoder, Decoder::Load(weights, config));
   return std::unique_ptr<Autoencoder>(
-      new Autoencoder(config, std::move(encoder), std::move(decoder), pool));
+      new Autoencoder(config, std::move(encoder), std::move(decoder)));
 }
 
-Tensor Autoencoder::EncodeMoments(const Tensor& image, const ActivationHook& hook) const {
+Tensor Autoencoder::EncodeMoments(ThreadPool& pool, const Tensor& image, const ActivationHook& hook) const {
   RequireActivation(image, config_.in_channels, "Autoencoder image");
-  return encoder_.Forward(pool_, image, hook);
+  return encoder_.Forward(pool, image, hook);
 }
 
-Tensor Autoencoder::Encode(const Tensor& image, const ActivationHook& hook) const {
-  return LatentFromMoments(EncodeMoments(image, hook), nullptr);
+Tensor Autoencoder::Encode(ThreadPool& pool, const Tensor& image, const ActivationHook& hook) const {
+  return LatentFromMoments(EncodeMoments(pool, image, hook), nullptr);
 }
 
-Tensor Autoencoder::EncodeSampled(const Tensor& image, const Tensor& noise,
+Tensor Autoencoder::EncodeSampled(ThreadPool& pool, const Tensor& image, const Tensor& noise,
                                   const ActivationHook& hook) const {
-  return LatentFromMoments(EncodeMoments(image, hook), &noise);
+  return LatentFromMoments(EncodeMoments(pool, image, hook), &noise);
 }
 
 Tensor Autoencoder::LatentFromMoments(const Tensor& moments, const Tensor* noise) const {
@@ -63,7 +62,7 @@ Tensor Autoencoder::LatentFromMoments(const Tensor& moments, const Tensor* noise
   return latent;
 }
 
-Tensor Autoencoder::Decode(const Tensor& latent, const ActivationHook& hook) const {
+Tensor Autoencoder::Decode(ThreadPool& pool, const Tensor& latent, const ActivationHook& hook) const {
   RequireActivation(latent, config_.z_channels, "Autoencoder latent");
   // unscaled (B, z, h, w) = latent / scale + shift, what the decoder was trained on
   Tensor unscaled = Tensor::Empty(DType::kF32, latent.shape());
@@ -71,7 +70,7 @@ Tensor Autoencoder::Decode(const Tensor& latent, const ActivationHook& hook) con
   const float* in = latent.f32();
   float* out = unscaled.f32();
   for (int64_t i = 0; i < latent.numel(); ++i) out[i] = in[i] / scale + shift;
-  return decoder_.Forward(pool_, unscaled, hook);
+  return decoder_.Forward(pool, unscaled, hook);
 }
 
 }  // namespace kiln

@@ -12,9 +12,9 @@
 // sizes follow the official Downsample's rounding).
 //
 // Load returns an immutable model: the const methods may be called from
-// several threads at once (the shared ThreadPool serialises their kernels).
-// Weights are views of the mapped file where possible; the file object itself
-// need not outlive the model, but the pool must.
+// several threads at once, each with the pool its kernels should run on (as
+// FluxTransformer::Forward). Weights are views of the mapped file where
+// possible; the file object itself need not outlive the model.
 #pragma once
 
 #include <memory>
@@ -37,8 +37,7 @@ class Autoencoder {
   // to f32 once. An invalid config, or a missing or mis-shaped weight, is an
   // error naming it. Other tensors in the file are ignored.
   static StatusOr<std::unique_ptr<Autoencoder>> Load(const SafetensorsFile& file,
-                                                     const AutoencoderConfig& config,
-                                                     ThreadPool& pool);
+                                                     const AutoencoderConfig& config);
 
   const AutoencoderConfig& config() const { return config_; }
 
@@ -48,25 +47,22 @@ class Autoencoder {
 
   //   returns (B, 2*z_channels, H/f, W/f): mean then logvar
   //   image   (B, in_channels, H, W)
-  Tensor EncodeMoments(const Tensor& image, const ActivationHook& hook = {}) const;
+  Tensor EncodeMoments(ThreadPool& pool, const Tensor& image, const ActivationHook& hook = {}) const;
   //   returns (B, z_channels, H/f, W/f): scale * (mean - shift)
-  Tensor Encode(const Tensor& image, const ActivationHook& hook = {}) const;
+  Tensor Encode(ThreadPool& pool, const Tensor& image, const ActivationHook& hook = {}) const;
   //   returns (B, z_channels, H/f, W/f): scale * (mean + exp(0.5*logvar)*noise - shift)
   //   noise   (B, z_channels, H/f, W/f), standard normal
-  Tensor EncodeSampled(const Tensor& image, const Tensor& noise,
+  Tensor EncodeSampled(ThreadPool& pool, const Tensor& image, const Tensor& noise,
                        const ActivationHook& hook = {}) const;
   //   returns (B, out_ch, h*f, w*f), not clamped
   //   latent  (B, z_channels, h, w)
-  Tensor Decode(const Tensor& latent, const ActivationHook& hook = {}) const;
+  Tensor Decode(ThreadPool& pool, const Tensor& latent, const ActivationHook& hook = {}) const;
   // AutoEncoder.forward: Decode(Encode(image)).
-  Tensor Forward(const Tensor& image) const { return Decode(Encode(image)); }
+  Tensor Forward(ThreadPool& pool, const Tensor& image) const { return Decode(pool, Encode(pool, image)); }
 
  private:
-  Autoencoder(AutoencoderConfig config, Encoder encoder, Decoder decoder, ThreadPool& pool)
-      : config_(std::move(config)),
-        encoder_(std::move(encoder)),
-        decoder_(std::move(decoder)),
-        pool_(pool) {}
+  Autoencoder(AutoencoderConfig config, Encoder encoder, Decoder decoder)
+      : config_(std::move(config)), encoder_(std::move(encoder)), decoder_(std::move(decoder)) {}
 
   // latent (B, z, h, w) from moments (B, 2z, h, w); noise null for the mode.
   Tensor LatentFromMoments(const Tensor& moments, const Tensor* noise) const;
@@ -74,7 +70,6 @@ class Autoencoder {
   const AutoencoderConfig config_;
   const Encoder encoder_;
   const Decoder decoder_;
-  ThreadPool& pool_;
 };
 
 }  // namespace kiln

@@ -71,6 +71,13 @@ Status JsonFields::IntList(const std::string& name, std::vector<int64_t>* out) {
   return Status::Ok();
 }
 
+Status JsonFields::Object(const std::string& name, const nlohmann::json** out) {
+  const nlohmann::json* v = Find(name);
+  if (v != nullptr && !v->is_object()) return FieldError(name, "must be an object");
+  *out = v;
+  return Status::Ok();
+}
+
 Status JsonFields::RejectUnknown() const {
   for (const auto& [key, value] : object_.items()) {
     if (asked_.count(key) == 0) return FieldError(key, "is not a known field");

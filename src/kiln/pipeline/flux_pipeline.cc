@@ -77,7 +77,7 @@ StatusOr<Tensor> FluxPipeline::Generate(ThreadPool& pool, const Tensor& txt, con
   cond.y = y32.f32();
 
   FlowScheduleOptions schedule_options;
-  schedule_options.shift = fc.guidance_embed;  // flux/cli.py: shift for every model but schnell
+  schedule_options.shift = o.shift.value_or(fc.guidance_embed);  // flux/cli.py: shift for all but schnell
   const int steps = o.steps > 0 ? o.steps : DefaultSteps();
   const std::vector<float> schedule = FlowSchedule(steps, tokens, schedule_options);
   KILN_RETURN_IF_ERROR(sampler_.Denoise(pool, cond, x.f32(), schedule, o.guidance, on_step));

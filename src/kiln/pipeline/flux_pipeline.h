@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <vector>
 
 #include "kiln/base/status.h"
@@ -24,6 +25,9 @@ struct GenerateOptions {
   int64_t height = 1024;
   int steps = 0;          // 0: the model's default (4 without guidance embedding, else 50)
   float guidance = 3.5f;  // for [dev]-type models
+  // The resolution-dependent schedule shift; unset: on for [dev]-type models
+  // (with a guidance embedding), off otherwise, as flux/cli.py does.
+  std::optional<bool> shift;
 };
 
 class FluxPipeline {

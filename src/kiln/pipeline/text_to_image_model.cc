@@ -1,0 +1,47 @@
+#include "kiln/pipeline/text_to_image_model.h"
+
+namespace kiln {
+
+StatusOr<std::unique_ptr<TextToImageModel>> TextToImageModel::Load(const std::string& dir) {
+  std::unique_ptr<TextToImageModel> m(new TextToImageModel());
+  KILN_ASSIGN_OR_RETURN(m->manifest_, ModelManifest::Load(dir));
+  const ModelManifest& mf = m->manifest_;
+  KILN_ASSIGN_OR_RETURN(m->tokenizer_, SentencePieceTokenizer::Load(mf.tokenizer_file));
+  KILN_ASSIGN_OR_RETURN(m->text_encoder_file_, SafetensorsFile::Open(mf.text_encoder_file));
+  KILN_ASSIGN_OR_RETURN(m->text_encoder_, T5Encoder::Load(*m->text_encoder_file_, mf.text_encoder));
+  if (m->tokenizer_->vocab_size() > mf.text_encoder.vocab_size) {
+    return Status::InvalidArgument(mf.tokenizer_file + ": the tokenizer has " +
+                                   std::to_string(m->tokenizer_->vocab_size()) +
+                                   " pieces but the text encoder only " + std::to_string(mf.text_encoder.vocab_size));
+  }
+  KILN_ASSIGN_OR_RETURN(m->transformer_file_, SafetensorsFile::Open(mf.transformer_file));
+  KILN_ASSIGN_OR_RETURN(m->transformer_, FluxTransformer::Load(*m->transformer_file_, mf.transformer));
+  KILN_ASSIGN_OR_RETURN(m->autoencoder_file_, SafetensorsFile::Open(mf.autoencoder_file));
+  KILN_ASSIGN_OR_RETURN(m->autoencoder_, Autoencoder::Load(*m->autoencoder_file_, mf.autoencoder));
+  m->conditioner_ = std::make_unique<TextConditioner>(*m->tokenizer_, *m->text_encoder_, mf.max_length);
+  m->pipeline_ = std::make_unique<FluxPipeline>(*m->transformer_, *m->autoencoder_);
+  return m;
+}
+
+GenerateOptions TextToImageModel::DefaultOptions() const {
+  GenerateOptions o;
+  o.width = manifest_.width;
+  o.height = manifest_.height;
+  o.steps = manifest_.steps;
+  o.guidance = manifest_.guidance;
+  o.shift = manifest_.shift;
+  return o;
+}
+
+StatusOr<Tensor> TextToImageModel::Generate(ThreadPool& pool, const std::vector<std::string>& prompts,
+                                            const std::vector<uint64_t>& seeds, const GenerateOptions& options,
+                                            const FlowStepFn& on_step) {
+  if (seeds.size() != prompts.size()) {
+    return Status::InvalidArgument("seeds: one per prompt is needed (" + std::to_string(prompts.size()) + ")");
+  }
+  Tensor txt, y;
+  KILN_RETURN_IF_ERROR(conditioner_->Encode(pool, prompts, &txt, &y));
+  return pipeline_->Generate(pool, txt, y, seeds, options, on_step);
+}
+
+}  // namespace kiln

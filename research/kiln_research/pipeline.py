@@ -1,0 +1,127 @@
+"""The kiln-shapes text-to-image pipeline in PyTorch, exactly as the C++ side runs it.
+
+  tokens   sentencepiece ids of the prompt + eos (1), truncated to max_length (eos kept last),
+           padded with pad (0) to max_length; attention mask 1 on ids and eos, 0 on pads
+  txt      T5 encoder last_hidden_state [B, max_length, d_model] (pads included: FLUX attends
+           to every text token, as it does with T5-XXL's padded 512 tokens)
+  y        mean of txt over the non-pad positions (eos included)      [B, d_model]
+  noise    per image GaussianNoise(seed) (kiln_research.noise, bit-exact with
+           src/kiln/pipeline/noise.cc) over the unpacked latent (z, H/8, W/8) in C order, packed
+  sched    flux.sampling.get_schedule(steps, (H/16)(W/16), shift=manifest shift)
+  denoise  flux.sampling.denoise (Euler), guidance ignored (guidance_embed false)
+  image    AutoEncoder.decode(unpack(x)) -> float in about [-1, 1] (not clamped)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Dict, List, Optional, Sequence
+
+import numpy as np
+import torch
+
+from .autoencoder import AutoEncoder, AutoEncoderParams
+from .flux import Flux, FluxParams
+from .noise import gaussian_noise
+from .safetensors_io import load_file
+from .sampling import denoise, get_schedule, make_img_ids, pack, unpack
+from .t5 import T5Config, T5Encoder, mean_pool
+
+PAD_ID, EOS_ID = 0, 1
+
+
+def tokenize(sp, prompts: Sequence[str], max_length: int):
+    """-> (ids long [B, max_length], mask long [B, max_length])."""
+    ids = np.zeros((len(prompts), max_length), dtype=np.int64)
+    for i, p in enumerate(prompts):
+        t = list(sp.encode(p))[: max_length - 1] + [EOS_ID]
+        ids[i, : len(t)] = t
+    ids_t = torch.from_numpy(ids)
+    return ids_t, (ids_t != PAD_ID).long()
+
+
+def encode_text(t5: T5Encoder, ids: torch.Tensor, mask: torch.Tensor):
+    """-> (txt [B, L, d_model], y [B, d_model])."""
+    txt = t5(ids, mask)
+    return txt, mean_pool(txt, mask)
+
+
+def latent_noise(seeds: Sequence[int], z: int, h: int, w: int) -> torch.Tensor:
+    """[B, z, h, w] f32: image i is GaussianNoise(seeds[i]) over its z*h*w values in C order."""
+    out = np.stack([gaussian_noise(z * h * w, int(s)).reshape(z, h, w) for s in seeds])
+    return torch.from_numpy(out)
+
+
+class KilnShapes:
+    def __init__(self, model_dir: str):
+        import sentencepiece as spm
+        with open(os.path.join(model_dir, "kiln.json")) as f:
+            self.manifest = json.load(f)
+        m = self.manifest
+
+        def load(entry):
+            sd = load_file(os.path.join(model_dir, entry["file"]))
+            return {k: v.float() for k, v in sd.items()}
+
+        self.flux = Flux(FluxParams.from_dict(m["transformer"]["config"])).eval()
+        self.flux.load_state_dict(load(m["transformer"]), strict=True)
+        self.ae = AutoEncoder(AutoEncoderParams.from_dict(m["autoencoder"]["config"])).eval()
+        self.ae.load_state_dict(load(m["autoencoder"]), strict=True)
+        te = m["text_encoder"]
+        self.t5 = T5Encoder(T5Config.from_dict(te["config"])).eval()
+        self.t5.load_hf_state_dict(load(te))
+        self.max_length = int(te["max_length"])
+        assert te.get("pooling", "mean") == "mean"
+        self.sp = spm.SentencePieceProcessor(
+            model_file=os.path.join(model_dir, m["tokenizer"]["file"]))
+        self.sampling = m["sampling"]
+
+    @torch.no_grad()
+    def generate(self, prompts: List[str], seeds: Sequence[int], steps: Optional[int] = None,
+                 width: Optional[int] = None, height: Optional[int] = None,
+                 trace: Optional[Dict[str, torch.Tensor]] = None) -> torch.Tensor:
+        """-> images [B, 3, H, W] float (about [-1, 1]). `trace` (a dict) receives the
+        intermediate tensors: ids, mask, txt, y, noise, latent (final, unpacked)."""
+        s = self.sampling
+        steps = steps or s["steps"]
+        width = width or s["width"]
+        height = height or s["height"]
+        assert len(prompts) == len(seeds)
+        ids, mask = tokenize(self.sp, prompts, self.max_length)
+        txt, y = encode_text(self.t5, ids, mask)
+        z = self.ae.params.z_channels
+        h, w = height // 8, width // 8
+        noise = latent_noise(seeds, z, h, w)
+        b = len(prompts)
+        img = pack(noise)
+        img_ids = make_img_ids(b, h, w)
+        txt_ids = torch.zeros(b, txt.shape[1], 3)
+        timesteps = get_schedule(steps, img.shape[1], shift=bool(s["shift"]))
+        x = denoise(self.flux, img, img_ids, txt, txt_ids, y, timesteps,
+                    guidance=float(s.get("guidance", 0.0)))
+        latent = unpack(x, height, width)
+        image = self.ae.decode(latent)
+        if trace is not None:
+            trace.update(ids=ids, mask=mask, txt=txt, y=y, noise=noise, latent=latent,
+                         image=image)
+        return image
+
+
+_CACHE: Dict[str, KilnShapes] = {}
+
+
+def generate(prompts: List[str], seeds: Sequence[int], steps: Optional[int] = None,
+             width: Optional[int] = None, height: Optional[int] = None,
+             model_dir: str = os.path.join(os.path.dirname(__file__), "..", "..", "models",
+                                           "kiln-shapes")) -> torch.Tensor:
+    key = os.path.abspath(model_dir)
+    if key not in _CACHE:
+        _CACHE[key] = KilnShapes(model_dir)
+    return _CACHE[key].generate(prompts, seeds, steps, width, height)
+
+
+def to_uint8(images: torch.Tensor) -> np.ndarray:
+    """[B, 3, H, W] in [-1, 1] -> uint8 [B, H, W, 3]."""
+    x = ((images.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
+    return x.permute(0, 2, 3, 1).numpy()

@@ -1,0 +1,320 @@
+"""Trains kiln-shapes (FLUX.1 architecture) on the procedural shapes world, on the CPU.
+
+    /usr/bin/python3 research/train.py --out models/kiln-shapes [--minutes N]
+
+One command, fixed seeds, three stages (each resumable from --work, default /tmp/kiln_train):
+  1. autoencoder  FLUX.1 AutoencoderKL layout, ch 32, ch_mult [1,2,2,2] (8x down), 1 res block,
+                  z 8; L1 + MSE + small KL, on 64x64 crops (8-aligned) of 128x128 renders
+  2. latents      --scenes train-split scenes rendered at 128x128 and encoded (the mode);
+                  shift/scale factors from their mean/std (so latents are ~unit variance)
+  3. transformer  Flux (guidance_embed false) + a tiny T5 v1.1 encoder trained jointly from
+                  scratch on the rectified-flow loss: x_t = (1-t) x0 + t noise, v = noise - x0,
+                  t logit-normal; captions re-drawn (random phrasings) every time a scene is
+                  used. EMA weights are exported.
+The schedule is step based (--steps); --minutes only caps the transformer stage's wall time
+(a run cut by it is still exported, but is then no longer bit-reproducible).
+
+Output (f16 safetensors, official key names): transformer.safetensors, autoencoder.safetensors,
+text_encoder.safetensors, kiln.json (the manifest the C++ loader reads); tokenizer.model is
+already in --out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import math
+import os
+import pickle
+import sys
+import time
+
+import numpy as np
+import torch
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+from kiln_research.autoencoder import AutoEncoder, AutoEncoderParams  # noqa: E402
+from kiln_research.flux import Flux, FluxParams  # noqa: E402
+from kiln_research.pipeline import encode_text, tokenize  # noqa: E402
+from kiln_research.safetensors_io import save_file  # noqa: E402
+from kiln_research.sampling import make_img_ids, pack  # noqa: E402
+from kiln_research.t5 import T5Config, T5Encoder  # noqa: E402
+from shapes.captions import caption_with_spec  # noqa: E402
+from shapes.dataset import make_batch  # noqa: E402
+from shapes.render import render  # noqa: E402
+
+SIZE = 128
+MAX_LENGTH = 48
+T0 = time.time()
+
+
+def log(msg: str) -> None:
+    print(f"[{time.time() - T0:7.1f}s] {msg}", flush=True)
+
+
+def ae_params(scale: float = 1.0, shift: float = 0.0) -> AutoEncoderParams:
+    return AutoEncoderParams(resolution=SIZE, in_channels=3, ch=32, out_ch=3, ch_mult=[1, 2, 2, 2],
+                             num_res_blocks=1, z_channels=8, scale_factor=scale,
+                             shift_factor=shift)
+
+
+def t5_config() -> T5Config:
+    return T5Config(vocab_size=256, d_model=128, d_kv=32, d_ff=256, num_layers=2, num_heads=4,
+                    relative_attention_num_buckets=32, relative_attention_max_distance=64,
+                    layer_norm_epsilon=1e-6, feed_forward_proj="gated-gelu")
+
+
+def flux_params() -> FluxParams:
+    return FluxParams(in_channels=32, out_channels=32, vec_in_dim=128, context_in_dim=128,
+                      hidden_size=256, mlp_ratio=2.0, num_heads=4, depth=2,
+                      depth_single_blocks=4, axes_dim=[8, 28, 28], theta=10000, qkv_bias=True,
+                      guidance_embed=False)
+
+
+def to_tensor(images: np.ndarray) -> torch.Tensor:
+    return torch.from_numpy(images).permute(0, 3, 1, 2).float() / 127.5 - 1.0
+
+
+# ---- stage 1: autoencoder -----------------------------------------------------------------------
+
+def train_autoencoder(args, path: str) -> AutoEncoder:
+    torch.manual_seed(1)
+    ae = AutoEncoder(ae_params())
+    if os.path.exists(path):
+        ae.load_state_dict(torch.load(path))
+        log(f"autoencoder: loaded {path}")
+        return ae
+    rng = np.random.default_rng(1)
+    gen = torch.Generator().manual_seed(1)
+    opt = torch.optim.Adam(ae.parameters(), lr=args.ae_lr, betas=(0.9, 0.99))
+    steps, bs, crop = args.ae_steps, args.ae_batch, 64
+    ema = 0.0
+    for step in range(steps):
+        lr = args.ae_lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * step / steps)))
+        for g in opt.param_groups:
+            g["lr"] = lr
+        images, _, _ = make_batch(rng, bs, size=SIZE, split="train", canonical_prob=1.0)
+        ox, oy = rng.integers(0, (SIZE - crop) // 8 + 1, size=2) * 8
+        x = to_tensor(images[:, oy:oy + crop, ox:ox + crop])
+        moments = ae.encoder(x)
+        mean, logvar = torch.chunk(moments, 2, dim=1)
+        logvar = logvar.clamp(-30, 20)
+        z = mean + torch.exp(0.5 * logvar) * torch.randn(mean.shape, generator=gen)
+        rec = ae.decoder(z)
+        l1 = (rec - x).abs().mean()
+        l2 = (rec - x).pow(2).mean()
+        kl = 0.5 * (mean.pow(2) + logvar.exp() - 1 - logvar).mean()
+        loss = l1 + l2 + args.ae_kl * kl
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        ema = l1.item() if step == 0 else 0.98 * ema + 0.02 * l1.item()
+        if step % 50 == 0 or step == steps - 1:
+            log(f"ae step {step}/{steps} l1 {l1.item():.4f} (ema {ema:.4f}) mse {l2.item():.5f} "
+                f"kl {kl.item():.3f} lr {lr:.2e}")
+    torch.save(ae.state_dict(), path)
+    return ae
+
+
+# ---- stage 2: latents -----------------------------------------------------------------------------
+
+@torch.no_grad()
+def cache_latents(args, ae: AutoEncoder, path: str):
+    if os.path.exists(path):
+        with open(path, "rb") as f:
+            d = pickle.load(f)
+        log(f"latents: loaded {path} ({len(d['scenes'])} scenes)")
+        return d
+    ae.eval()
+    rng = np.random.default_rng(2)
+    lat, scenes = [], []
+    chunk = 256
+    for start in range(0, args.scenes, chunk):
+        n = min(chunk, args.scenes - start)
+        images, _, sc = make_batch(rng, n, size=SIZE, split="train", canonical_prob=1.0)
+        x = to_tensor(images)
+        for i in range(0, n, 64):
+            lat.append(ae.encoder(x[i:i + 64])[:, :ae.params.z_channels].clone())
+        scenes.extend(sc)
+        if start % (chunk * 8) == 0:
+            log(f"latents {start + n}/{args.scenes}")
+    z = torch.cat(lat)
+    shift = float(z.mean())
+    scale = float(1.0 / (z - shift).std())
+    d = {"z": (scale * (z - shift)).numpy().astype(np.float32), "scenes": scenes,
+         "shift": shift, "scale": scale}
+    with open(path + ".tmp", "wb") as f:
+        pickle.dump(d, f, protocol=4)
+    os.replace(path + ".tmp", path)
+    log(f"latents: {z.shape}, shift_factor {shift:.5f}, scale_factor {scale:.5f}")
+    return d
+
+
+# ---- export -----------------------------------------------------------------------------------
+
+def f16(sd):
+    return {k: v.detach().to(torch.float16).contiguous() for k, v in sd.items()}
+
+
+def export(out: str, flux: Flux, t5: T5Encoder, ae: AutoEncoder, info: dict) -> None:
+    os.makedirs(out, exist_ok=True)
+    meta = {"format": "pt", "model": "kiln-shapes"}
+    save_file(f16(flux.state_dict()), os.path.join(out, "transformer.safetensors"), meta)
+    save_file(f16(ae.state_dict()), os.path.join(out, "autoencoder.safetensors"), meta)
+    t5sd = {k: v for k, v in t5.state_dict().items() if k != "encoder.embed_tokens.weight"}
+    save_file(f16(t5sd), os.path.join(out, "text_encoder.safetensors"), meta)
+    manifest = {
+        "name": "kiln-shapes",
+        "version": "1",
+        "transformer": {"file": "transformer.safetensors", "config": flux.params.to_dict()},
+        "autoencoder": {"file": "autoencoder.safetensors", "config": ae.params.to_dict()},
+        "text_encoder": {"file": "text_encoder.safetensors", "config": t5.cfg.to_dict(),
+                         "max_length": MAX_LENGTH, "pooling": "mean"},
+        "tokenizer": {"file": "tokenizer.model"},
+        "sampling": {"steps": 20, "width": SIZE, "height": SIZE, "shift": False,
+                     "guidance": 0.0},
+    }
+    with open(os.path.join(out, "kiln.json"), "w") as f:
+        json.dump(manifest, f, indent=2)
+        f.write("\n")
+    with open(os.path.join(args_work, "train_info.json"), "w") as f:
+        json.dump(info, f, indent=2)
+
+
+args_work = "/tmp/kiln_train"
+
+
+# ---- stage 3: transformer + text encoder ------------------------------------------------------------
+
+def train_transformer(args, ae: AutoEncoder, data: dict, ckpt: str):
+    import sentencepiece as spm
+    sp = spm.SentencePieceProcessor(model_file=os.path.join(args.out, "tokenizer.model"))
+    torch.manual_seed(3)
+    t5 = T5Encoder(t5_config())
+    with torch.no_grad():
+        t5.shared.weight.normal_(0, 1.0)
+        t5.encoder.block[0].layer[0].SelfAttention.relative_attention_bias.weight.normal_(0, 0.1)
+    flux = Flux(flux_params())
+    with torch.no_grad():  # zero-init the output layer (DiT-style): starts as v = 0
+        flux.final_layer.linear.weight.zero_()
+        flux.final_layer.linear.bias.zero_()
+    params = list(flux.parameters()) + list(t5.parameters())
+    opt = torch.optim.AdamW(params, lr=args.lr, betas=(0.9, 0.99), weight_decay=0.01)
+    ema_flux, ema_t5 = copy.deepcopy(flux).eval(), copy.deepcopy(t5).eval()
+    for p in list(ema_flux.parameters()) + list(ema_t5.parameters()):
+        p.requires_grad_(False)
+    step0 = 0
+    rng = np.random.default_rng(3)
+    gen = torch.Generator().manual_seed(3)
+    losses = []
+    if os.path.exists(ckpt):
+        c = torch.load(ckpt)
+        flux.load_state_dict(c["flux"]); t5.load_state_dict(c["t5"])
+        ema_flux.load_state_dict(c["ema_flux"]); ema_t5.load_state_dict(c["ema_t5"])
+        opt.load_state_dict(c["opt"]); step0 = c["step"]; losses = c["losses"]
+        rng.bit_generator.state = c["rng"]; gen.set_state(c["gen"])
+        log(f"transformer: resumed at step {step0}")
+
+    z_all = torch.from_numpy(data["z"])
+    scenes = data["scenes"]
+    n = len(scenes)
+    bs = args.batch
+    _, c, h, w = z_all.shape
+    img_ids = make_img_ids(bs, h, w)
+    txt_ids = torch.zeros(bs, MAX_LENGTH, 3)
+    ema_params = list(ema_flux.parameters()) + list(ema_t5.parameters())
+    live_params = params
+    t_start = time.time()
+    last_save = time.time()
+    step = step0
+    info = {}
+
+    def save(final=False):
+        torch.save({"flux": flux.state_dict(), "t5": t5.state_dict(),
+                    "ema_flux": ema_flux.state_dict(), "ema_t5": ema_t5.state_dict(),
+                    "opt": opt.state_dict(), "step": step, "losses": losses,
+                    "rng": rng.bit_generator.state, "gen": gen.get_state()}, ckpt + ".tmp")
+        os.replace(ckpt + ".tmp", ckpt)
+        info.update(step=step, steps=args.steps, batch=bs, scenes=n,
+                    loss_last_200=float(np.mean(losses[-200:])) if losses else None,
+                    transformer_seconds=time.time() - t_start, total_seconds=time.time() - T0,
+                    final=final)
+        export(args.out, ema_flux, ema_t5, ae, info)
+        log(f"saved checkpoint + export at step {step}")
+
+    while step < args.steps:
+        if args.minutes and time.time() - t_start > args.minutes * 60:
+            log(f"--minutes {args.minutes} reached at step {step}")
+            break
+        warm = min(1.0, (step + 1) / 200)
+        decay_from = int(args.steps * 0.7)
+        frac = max(0.0, (step - decay_from) / max(1, args.steps - decay_from))
+        lr = args.lr * warm * (1.0 - 0.9 * frac)
+        for g in opt.param_groups:
+            g["lr"] = lr
+        idx = rng.integers(0, n, size=bs)
+        caps = [caption_with_spec(scenes[i], rng, 0.3)[0] for i in idx]
+        ids, mask = tokenize(sp, caps, MAX_LENGTH)
+        x0 = pack(z_all[idx])
+        noise = torch.randn(x0.shape, generator=gen)
+        t = torch.sigmoid(torch.randn(bs, generator=gen))
+        xt = (1 - t[:, None, None]) * x0 + t[:, None, None] * noise
+        txt, y = encode_text(t5, ids, mask)
+        pred = flux(img=xt, img_ids=img_ids, txt=txt, txt_ids=txt_ids, timesteps=t, y=y)
+        loss = (pred - (noise - x0)).pow(2).mean()
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+        step += 1
+        d = min(args.ema, (1 + step) / (10 + step))
+        with torch.no_grad():
+            for pe, pl in zip(ema_params, live_params):
+                pe.mul_(d).add_(pl.detach(), alpha=1 - d)
+        losses.append(loss.item())
+        if step % 25 == 0:
+            el = time.time() - t_start
+            log(f"step {step}/{args.steps} loss {np.mean(losses[-25:]):.4f} "
+                f"(last 200: {np.mean(losses[-200:]):.4f}) lr {lr:.2e} {el / max(1, step - step0):.2f}s/step")
+        if time.time() - last_save > args.save_minutes * 60:
+            save()
+            last_save = time.time()
+    save(final=True)
+    return info
+
+
+def main():
+    global args_work
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--out", default=os.path.join(HERE, "..", "models", "kiln-shapes"))
+    ap.add_argument("--work", default="/tmp/kiln_train")
+    ap.add_argument("--minutes", type=float, default=0.0, help="cap on the transformer stage")
+    ap.add_argument("--steps", type=int, default=3000)
+    ap.add_argument("--batch", type=int, default=24)
+    ap.add_argument("--lr", type=float, default=5e-4)
+    ap.add_argument("--ema", type=float, default=0.998)
+    ap.add_argument("--scenes", type=int, default=20000)
+    ap.add_argument("--ae-steps", type=int, default=900)
+    ap.add_argument("--ae-batch", type=int, default=16)
+    ap.add_argument("--ae-lr", type=float, default=1e-3)
+    ap.add_argument("--ae-kl", type=float, default=1e-3)
+    ap.add_argument("--save-minutes", type=float, default=5.0)
+    args = ap.parse_args()
+    torch.set_num_threads(2)
+    os.makedirs(args.work, exist_ok=True)
+    args_work = args.work
+    log(f"args {vars(args)}")
+    ae = train_autoencoder(args, os.path.join(args.work, "ae.pt"))
+    data = cache_latents(args, ae, os.path.join(args.work, "latents.pkl"))
+    ae.scale_factor = data["scale"]
+    ae.shift_factor = data["shift"]
+    ae.params = ae_params(data["scale"], data["shift"])
+    info = train_transformer(args, ae, data, os.path.join(args.work, "transformer.pt"))
+    log(f"done: {info}")
+
+
+if __name__ == "__main__":
+    main()

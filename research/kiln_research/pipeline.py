@@ -125,3 +125,50 @@ def to_uint8(images: torch.Tensor) -> np.ndarray:
     """[B, 3, H, W] in [-1, 1] -> uint8 [B, H, W, 3]."""
     x = ((images.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
     return x.permute(0, 2, 3, 1).numpy()
+
+
+# ---- goldens for the C++ parity test ----------------------------------------------------------
+
+GOLDEN_CASES = [  # (prompt, seed); case 0 also at 128 x 128
+    ("a large purple triangle in the top left on a white background", 0),
+    ("a blue square to the left of a yellow circle on a black background", 42),
+]
+
+
+def dump_golden(model_dir: str, out_dir: str) -> None:
+    """Writes tests/data/kiln_shapes_golden/golden.safetensors (see its README)."""
+    from .safetensors_io import save_file
+    torch.set_num_threads(1)
+    m = KilnShapes(model_dir)
+    prompts = [p for p, _ in GOLDEN_CASES]
+    seeds = [s for _, s in GOLDEN_CASES]
+    t = {}
+    tr64: Dict[str, torch.Tensor] = {}
+    m.generate(prompts, seeds, width=64, height=64, trace=tr64)
+    tr128: Dict[str, torch.Tensor] = {}
+    m.generate(prompts[:1], seeds[:1], width=128, height=128, trace=tr128)
+    t["input_ids"] = tr64["ids"].int()
+    t["attention_mask"] = tr64["mask"].int()
+    t["txt"] = tr64["txt"].half()
+    t["y"] = tr64["y"].float()
+    t["seeds"] = torch.tensor(seeds, dtype=torch.int64)
+    for name, tr in (("64", tr64), ("128", tr128)):
+        t[f"s{name}.noise"] = tr["noise"].float()
+        t[f"s{name}.latent"] = tr["latent"].float()
+        t[f"s{name}.image"] = tr["image"].half()
+    os.makedirs(out_dir, exist_ok=True)
+    meta = {"prompts": json.dumps(prompts), "seeds": json.dumps(seeds),
+            "steps": str(m.sampling["steps"]), "shift": str(m.sampling["shift"]),
+            "generator": "research/kiln_research/pipeline.py --golden (torch %s, 1 thread)"
+                         % torch.__version__}
+    save_file(t, os.path.join(out_dir, "golden.safetensors"), meta)
+
+
+if __name__ == "__main__":
+    import argparse
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--model", default=os.path.join(os.path.dirname(__file__), "..", "..",
+                                                    "models", "kiln-shapes"))
+    ap.add_argument("--golden", required=True, help="output folder")
+    a = ap.parse_args()
+    dump_golden(a.model, a.golden)

@@ -1,65 +1,35 @@
 #include "kiln/models/t5/t5_config.h"
 
-#include <nlohmann/json.hpp>
+#include "kiln/base/json_fields.h"
 
 namespace kiln {
-namespace {
-using nlohmann::json;
-
-Status FieldError(const std::string& field, const std::string& problem) {
-  return Status::InvalidArgument("t5 config: field '" + field + "' " + problem);
-}
-
-Status ReadInt(const json& object, const std::string& field, int64_t* out) {
-  const auto it = object.find(field);
-  if (it == object.end()) return Status::Ok();
-  // HF types these int; 512.0 or true is a broken config, not a size.
-  if (!it->is_number_integer()) return FieldError(field, "must be an integer");
-  *out = it->get<int64_t>();
-  return Status::Ok();
-}
-
-Status ReadDouble(const json& object, const std::string& field, double* out) {
-  const auto it = object.find(field);
-  if (it == object.end()) return Status::Ok();
-  if (!it->is_number()) return FieldError(field, "must be a number");
-  *out = it->get<double>();
-  return Status::Ok();
-}
-
-Status ReadFeedForwardProj(const json& object, T5FeedForwardProj* out) {
-  const auto it = object.find("feed_forward_proj");
-  if (it == object.end()) return Status::Ok();
-  if (!it->is_string()) return FieldError("feed_forward_proj", "must be a string");
-  const std::string value = it->get<std::string>();
-  if (value == "relu") {
-    *out = T5FeedForwardProj::kRelu;
-  } else if (value == "gated-gelu") {
-    *out = T5FeedForwardProj::kGatedGelu;
-  } else {
-    return Status::Unimplemented("t5 config: feed_forward_proj '" + value +
-                                 "' is not supported (relu, gated-gelu)");
-  }
-  return Status::Ok();
-}
-
-}  // namespace
 
 StatusOr<T5Config> T5Config::FromJson(const std::string& text) {
-  const json object = json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (object.is_discarded()) return Status::InvalidArgument("t5 config: not valid JSON");
-  if (!object.is_object()) return Status::InvalidArgument("t5 config: must be a JSON object");
+  KILN_ASSIGN_OR_RETURN(const nlohmann::json object, JsonFields::ParseObject(text, "t5 config"));
   T5Config c;
-  KILN_RETURN_IF_ERROR(ReadInt(object, "vocab_size", &c.vocab_size));
-  KILN_RETURN_IF_ERROR(ReadInt(object, "d_model", &c.d_model));
-  KILN_RETURN_IF_ERROR(ReadInt(object, "d_kv", &c.d_kv));
-  KILN_RETURN_IF_ERROR(ReadInt(object, "d_ff", &c.d_ff));
-  KILN_RETURN_IF_ERROR(ReadInt(object, "num_layers", &c.num_layers));
-  KILN_RETURN_IF_ERROR(ReadInt(object, "num_heads", &c.num_heads));
-  KILN_RETURN_IF_ERROR(ReadInt(object, "relative_attention_num_buckets", &c.relative_attention_num_buckets));
-  KILN_RETURN_IF_ERROR(ReadInt(object, "relative_attention_max_distance", &c.relative_attention_max_distance));
-  KILN_RETURN_IF_ERROR(ReadDouble(object, "layer_norm_epsilon", &c.layer_norm_epsilon));
-  KILN_RETURN_IF_ERROR(ReadFeedForwardProj(object, &c.feed_forward_proj));
+  JsonFields fields(object, "t5 config");
+  KILN_RETURN_IF_ERROR(fields.Int("vocab_size", &c.vocab_size));
+  KILN_RETURN_IF_ERROR(fields.Int("d_model", &c.d_model));
+  KILN_RETURN_IF_ERROR(fields.Int("d_kv", &c.d_kv));
+  KILN_RETURN_IF_ERROR(fields.Int("d_ff", &c.d_ff));
+  KILN_RETURN_IF_ERROR(fields.Int("num_layers", &c.num_layers));
+  KILN_RETURN_IF_ERROR(fields.Int("num_heads", &c.num_heads));
+  KILN_RETURN_IF_ERROR(fields.Int("relative_attention_num_buckets", &c.relative_attention_num_buckets));
+  KILN_RETURN_IF_ERROR(fields.Int("relative_attention_max_distance", &c.relative_attention_max_distance));
+  KILN_RETURN_IF_ERROR(fields.Double("layer_norm_epsilon", &c.layer_norm_epsilon));
+  std::string feed_forward_proj = "relu";  // HF's default
+  KILN_RETURN_IF_ERROR(fields.String("feed_forward_proj", &feed_forward_proj));
+  if (feed_forward_proj == "relu") {
+    c.feed_forward_proj = T5FeedForwardProj::kRelu;
+  } else if (feed_forward_proj == "gated-gelu") {
+    c.feed_forward_proj = T5FeedForwardProj::kGatedGelu;
+  } else {
+    return Status::Unimplemented("t5 config: feed_forward_proj '" + feed_forward_proj +
+                                 "' is not supported (relu, gated-gelu)");
+  }
+  // No RejectUnknown(): an HF config.json carries the decoder's and the
+  // trainer's fields too (num_decoder_layers, dropout_rate, …), which the
+  // encoder rightly ignores.
   KILN_RETURN_IF_ERROR(c.Validate());
   return c;
 }

@@ -18,25 +18,25 @@ void Trace(const FluxTraceFn& trace, std::string_view name, const float* data, S
 void SizeWorkspace(FluxWorkspace& ws, const FluxConfig& c) {
   const int64_t b = ws.batch, h = c.hidden_size, lt = ws.total_tokens();
   const int64_t rows = b * lt;  // the joint sequence bounds each stream
-  FluxWorkspace::Ensure(ws.vec, b * h);
-  FluxWorkspace::Ensure(ws.vec_silu, b * h);
-  FluxWorkspace::Ensure(ws.embed_in, b * kTimestepDim);
-  FluxWorkspace::Ensure(ws.embed_mid, b * h);
-  FluxWorkspace::Ensure(ws.img, b * ws.img_tokens * h);
-  FluxWorkspace::Ensure(ws.txt, b * ws.txt_tokens * h);
-  FluxWorkspace::Ensure(ws.joint, rows * h);
-  FluxWorkspace::Ensure(ws.pe, rows * c.head_dim() * 2);
-  FluxWorkspace::Ensure(ws.mod_img, b * 6 * h);
-  FluxWorkspace::Ensure(ws.mod_txt, b * 6 * h);
-  FluxWorkspace::Ensure(ws.normed, rows * h);
-  FluxWorkspace::Ensure(ws.qkv, rows * (3 * h + c.mlp_hidden()));
-  FluxWorkspace::Ensure(ws.q, rows * h);
-  FluxWorkspace::Ensure(ws.k, rows * h);
-  FluxWorkspace::Ensure(ws.v, rows * h);
-  FluxWorkspace::Ensure(ws.attn, rows * h);
-  FluxWorkspace::Ensure(ws.stream, rows * h);
-  FluxWorkspace::Ensure(ws.proj, rows * std::max(h, c.out_channels));
-  FluxWorkspace::Ensure(ws.mlp, rows * c.mlp_hidden());
+  EnsureFloats(ws.vec, b * h);
+  EnsureFloats(ws.vec_silu, b * h);
+  EnsureFloats(ws.embed_in, b * kTimestepDim);
+  EnsureFloats(ws.embed_mid, b * h);
+  EnsureFloats(ws.img, b * ws.img_tokens * h);
+  EnsureFloats(ws.txt, b * ws.txt_tokens * h);
+  EnsureFloats(ws.joint, rows * h);
+  EnsureFloats(ws.pe, rows * c.head_dim() * 2);
+  EnsureFloats(ws.mod_img, b * 6 * h);
+  EnsureFloats(ws.mod_txt, b * 6 * h);
+  EnsureFloats(ws.normed, rows * h);
+  EnsureFloats(ws.qkv, rows * (3 * h + c.mlp_hidden()));
+  EnsureFloats(ws.q, rows * h);
+  EnsureFloats(ws.k, rows * h);
+  EnsureFloats(ws.v, rows * h);
+  EnsureFloats(ws.attn, rows * h);
+  EnsureFloats(ws.stream, rows * h);
+  EnsureFloats(ws.proj, rows * std::max(h, c.out_channels));
+  EnsureFloats(ws.mlp, rows * c.mlp_hidden());
 }
 }  // namespace
 

@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "kiln/models/workspace_buffer.h"
+
 namespace kiln {
 
 struct FluxWorkspace {
@@ -31,9 +33,6 @@ struct FluxWorkspace {
   std::vector<float> proj;       // (batch·max_tokens, hidden)
   std::vector<float> mlp;        // (batch·max_tokens, mlp_hidden)
 
-  static void Ensure(std::vector<float>& buffer, int64_t floats) {
-    if (static_cast<int64_t>(buffer.size()) < floats) buffer.resize(static_cast<size_t>(floats));
-  }
 };
 
 }  // namespace kiln

@@ -49,17 +49,17 @@ void T5Encoder::EnsureWorkspace(T5Workspace& ws, int64_t batch, int64_t seq_len)
   const T5Config& c = config_;
   const int64_t rows = batch * seq_len;
   const int64_t bias = c.num_heads * seq_len * seq_len;
-  T5Workspace::Ensure(ws.normed, rows * c.d_model);
-  T5Workspace::Ensure(ws.q, rows * c.inner_dim());
-  T5Workspace::Ensure(ws.k, rows * c.inner_dim());
-  T5Workspace::Ensure(ws.v, rows * c.inner_dim());
-  T5Workspace::Ensure(ws.attn, rows * c.inner_dim());
-  T5Workspace::Ensure(ws.sublayer, rows * c.d_model);
-  T5Workspace::Ensure(ws.ff_hidden, rows * c.d_ff);
-  if (c.feed_forward_proj == T5FeedForwardProj::kGatedGelu) T5Workspace::Ensure(ws.ff_linear, rows * c.d_ff);
-  T5Workspace::Ensure(ws.position_bias, bias);
-  T5Workspace::Ensure(ws.key_bias, rows);
-  T5Workspace::Ensure(ws.scores, bias);
+  EnsureFloats(ws.normed, rows * c.d_model);
+  EnsureFloats(ws.q, rows * c.inner_dim());
+  EnsureFloats(ws.k, rows * c.inner_dim());
+  EnsureFloats(ws.v, rows * c.inner_dim());
+  EnsureFloats(ws.attn, rows * c.inner_dim());
+  EnsureFloats(ws.sublayer, rows * c.d_model);
+  EnsureFloats(ws.ff_hidden, rows * c.d_ff);
+  if (c.feed_forward_proj == T5FeedForwardProj::kGatedGelu) EnsureFloats(ws.ff_linear, rows * c.d_ff);
+  EnsureFloats(ws.position_bias, bias);
+  EnsureFloats(ws.key_bias, rows);
+  EnsureFloats(ws.scores, bias);
 }
 
 void T5Encoder::Forward(ThreadPool& pool, const int32_t* ids, int64_t batch, int64_t seq_len,

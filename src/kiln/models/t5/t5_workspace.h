@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "kiln/models/workspace_buffer.h"
+
 namespace kiln {
 
 struct T5Workspace {
@@ -22,10 +24,6 @@ struct T5Workspace {
   // Per item rather than per batch: (heads·seq_len²) is already 64 MiB for
   // T5-XXL at 512 tokens.
   std::vector<float> scores;
-
-  static void Ensure(std::vector<float>& buffer, int64_t floats) {
-    if (static_cast<int64_t>(buffer.size()) < floats) buffer.resize(static_cast<size_t>(floats));
-  }
 };
 
 }  // namespace kiln

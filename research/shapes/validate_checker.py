@@ -80,7 +80,7 @@ def main(argv=None) -> int:
     acc, conf = validate(a.n, a.size, a.seed, a.split, a.blur, a.noise, a.color_jitter)
     dt = time.time() - t
     if a.json:
-        print(json.dumps(dict(acc, size=a.size, blur=a.blur, noise=a.noise,
+        print(json.dumps(dict(acc, image_size=a.size, blur=a.blur, noise=a.noise,
                               color_jitter=a.color_jitter, seconds=round(dt, 1))))
         return 0
     print(f"checker on {a.n} ground-truth scenes ({acc['n_objects']} objects) at {a.size}x{a.size}"

@@ -354,6 +354,24 @@ def check(image, prompt: Union[str, Spec], detections: Optional[Detections] = No
     return CheckResult(checks, relation, background, len(det.objects) == n, len(det.objects), det)
 
 
+def tally(r: "CheckResult", tallies: Dict[str, List[bool]]) -> None:
+    """Appends one image's verdicts to per-attribute lists (the raw material of accuracies)."""
+    for o in r.objects:
+        tallies["color"].append(o.color)
+        tallies["shape"].append(o.shape)
+        if o.position is not None:
+            tallies["position"].append(o.position)
+        if o.size is not None:
+            tallies["size"].append(o.size)
+    if r.relation is not None:
+        tallies["relation"].append(r.relation)
+    if r.background is not None:
+        tallies["background"].append(r.background)
+    tallies["count"].append(r.count)
+    tallies["correct"].append(r.correct)
+    tallies["correct_with_size"].append(r.correct_with_size)
+
+
 def evaluate(images: Sequence, prompts: Sequence[Union[str, Spec]]) -> Dict[str, float]:
     """Per-attribute accuracies of images against their prompts.
 
@@ -368,21 +386,7 @@ def evaluate(images: Sequence, prompts: Sequence[Union[str, Spec]]) -> Dict[str,
         "color", "shape", "position", "size", "relation", "background", "count", "correct",
         "correct_with_size")}
     for img, pr in zip(images, prompts):
-        r = check(img, pr)
-        for o in r.objects:
-            tallies["color"].append(o.color)
-            tallies["shape"].append(o.shape)
-            if o.position is not None:
-                tallies["position"].append(o.position)
-            if o.size is not None:
-                tallies["size"].append(o.size)
-        if r.relation is not None:
-            tallies["relation"].append(r.relation)
-        if r.background is not None:
-            tallies["background"].append(r.background)
-        tallies["count"].append(r.count)
-        tallies["correct"].append(r.correct)
-        tallies["correct_with_size"].append(r.correct_with_size)
+        tally(check(img, pr), tallies)
     out = {k: (float(np.mean(v)) if v else float("nan")) for k, v in tallies.items()}
     out.update(n_images=len(images), n_objects=len(tallies["color"]),
                n_position=len(tallies["position"]), n_size=len(tallies["size"]),

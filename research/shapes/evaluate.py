@@ -26,7 +26,7 @@ from typing import List, Tuple
 import numpy as np
 
 from .captions import parse_caption
-from .checker import check
+from .checker import check, tally
 
 IMAGE_EXTS = (".png", ".jpg", ".jpeg", ".bmp", ".ppm", ".npy")
 
@@ -82,21 +82,7 @@ def run(pairs, per_image_path=None):
             spec = parse_caption(prompt)
             r = check(load_image(path), spec)
             for kind in ("all", prompt_kind(spec)):
-                t = tallies[kind]
-                for o in r.objects:
-                    t["color"].append(o.color)
-                    t["shape"].append(o.shape)
-                    if o.position is not None:
-                        t["position"].append(o.position)
-                    if o.size is not None:
-                        t["size"].append(o.size)
-                if r.relation is not None:
-                    t["relation"].append(r.relation)
-                if r.background is not None:
-                    t["background"].append(r.background)
-                t["count"].append(r.count)
-                t["correct"].append(r.correct)
-                t["correct_with_size"].append(r.correct_with_size)
+                tally(r, tallies[kind])
             if out:
                 out.write(json.dumps({
                     "image": os.path.basename(path), "prompt": prompt, "correct": r.correct,

@@ -5,11 +5,14 @@
 One command, fixed seeds, three stages (each resumable from --work, default /tmp/kiln_train):
   1. autoencoder  FLUX.1 AutoencoderKL layout, ch 32, ch_mult [1,2,2,2] (8x down), 1 res block,
                   z 8; L1 + MSE + 1e-3 KL. Phase A: 64x64 crops (8-aligned) of 128x128 renders;
-                  phase B: full 64x64 renders with object pixels weighted x11 (objects are a few
-                  % of the pixels; unweighted, the AE gets their colours wrong). A crop-trained
+                  phase B: full 64x64 renders, z = the mean (no sampling: with the posterior
+                  noise the small objects came out as coloured blobs), object pixels weighted
+                  x11 (objects are a few % of the pixels). A crop-trained
                   AE does not transfer to full images (GroupNorm / mid-attention statistics).
   2. latents      --scenes train-split scenes rendered at 64x64 and encoded (the mode);
                   shift/scale factors from their mean/std (so latents are ~unit variance)
+  4. decoder      (after 3, or beside it with --only-decoder) more decoder steps, encoder
+                  frozen; the exported autoencoder has this decoder
   3. transformer  Flux (guidance_embed false) + a tiny T5 v1.1 encoder trained jointly from
                   scratch on the rectified-flow loss: x_t = (1-t) x0 + t noise, v = noise - x0,
                   t logit-normal; captions re-drawn (random phrasings) every time a scene is
@@ -87,7 +90,8 @@ def to_tensor(images: np.ndarray) -> torch.Tensor:
 
 # ---- stage 1: autoencoder -----------------------------------------------------------------------
 
-def _ae_steps(ae, opt, gen, rng, steps, bs, crop, lr0, tag, render_size, obj_weight=0.0):
+def _ae_steps(ae, opt, gen, rng, steps, bs, crop, lr0, tag, render_size, obj_weight=0.0,
+              sample=True):
     ema = 0.0
     for step in range(steps):
         lr = lr0 * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * step / steps)))
@@ -99,7 +103,8 @@ def _ae_steps(ae, opt, gen, rng, steps, bs, crop, lr0, tag, render_size, obj_wei
         moments = ae.encoder(x)
         mean, logvar = torch.chunk(moments, 2, dim=1)
         logvar = logvar.clamp(-30, 20)
-        z = mean + torch.exp(0.5 * logvar) * torch.randn(mean.shape, generator=gen)
+        z = mean + torch.exp(0.5 * logvar) * torch.randn(mean.shape, generator=gen) if sample \
+            else mean
         rec = ae.decoder(z)
         # objects are a few % of the pixels: weight them (pixels away from the corner colour,
         # which is always background) so that their colour and shape are reproduced
@@ -143,7 +148,7 @@ def train_autoencoder(args, path: str) -> AutoEncoder:
     gen = torch.Generator().manual_seed(11)
     opt = torch.optim.Adam(ae.parameters(), lr=args.ae_full_lr, betas=(0.9, 0.99))
     _ae_steps(ae, opt, gen, rng, args.ae_full_steps, args.ae_full_batch, SIZE, args.ae_full_lr,
-              "full64", SIZE, obj_weight=10.0)
+              "full64", SIZE, obj_weight=10.0, sample=False)
     torch.save(ae.state_dict(), path)
     return ae
 
@@ -180,6 +185,45 @@ def cache_latents(args, ae: AutoEncoder, path: str):
     os.replace(path + ".tmp", path)
     log(f"latents: {z.shape}, shift_factor {shift:.5f}, scale_factor {scale:.5f}")
     return d
+
+
+# ---- stage 4: decoder fine-tune (encoder frozen, so the cached latents stay valid) -----------
+
+def finetune_decoder(args, ae: AutoEncoder, path: str) -> AutoEncoder:
+    """More decoder steps on full 64x64 renders with the encoder frozen (the transformer's
+    latents do not change); z gets N(0, 0.1^2) noise in normalised units so the decoder
+    tolerates imperfect generated latents."""
+    if os.path.exists(path):
+        ae.decoder.load_state_dict(torch.load(path))
+        log(f"decoder: loaded {path}")
+        return ae
+    rng = np.random.default_rng(4)
+    gen = torch.Generator().manual_seed(4)
+    opt = torch.optim.Adam(ae.decoder.parameters(), lr=args.dec_lr, betas=(0.9, 0.99))
+    steps, ema = args.dec_steps, 0.0
+    for step in range(steps):
+        lr = args.dec_lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * step / steps)))
+        for g in opt.param_groups:
+            g["lr"] = lr
+        images, _, _ = make_batch(rng, 16, size=SIZE, split="train", canonical_prob=1.0)
+        x = to_tensor(images)
+        with torch.no_grad():
+            z = torch.chunk(ae.encoder(x), 2, dim=1)[0]
+            z = z + (0.1 / ae.scale_factor) * torch.randn(z.shape, generator=gen)
+        rec = ae.decoder(z)
+        bg = x[:, :, :1, :1]
+        w = 1.0 + 10.0 * ((x - bg).abs().sum(1, keepdim=True) > 0.05).float()
+        w = w / w.mean()
+        l1 = (w * (rec - x).abs()).mean()
+        loss = l1 + (w * (rec - x).pow(2)).mean()
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        ema = l1.item() if step == 0 else 0.98 * ema + 0.02 * l1.item()
+        if step % 50 == 0 or step == steps - 1:
+            log(f"decoder step {step}/{steps} l1 {l1.item():.4f} (ema {ema:.4f}) lr {lr:.2e}")
+    torch.save(ae.decoder.state_dict(), path)
+    return ae
 
 
 # ---- export -----------------------------------------------------------------------------------
@@ -334,12 +378,17 @@ def main():
     ap.add_argument("--ae-steps", type=int, default=900)
     ap.add_argument("--ae-batch", type=int, default=16)
     ap.add_argument("--ae-lr", type=float, default=1e-3)
-    ap.add_argument("--ae-full-steps", type=int, default=120)
+    ap.add_argument("--ae-full-steps", type=int, default=450)
     ap.add_argument("--ae-full-batch", type=int, default=16)
-    ap.add_argument("--ae-full-lr", type=float, default=5e-4)
+    ap.add_argument("--ae-full-lr", type=float, default=1e-3)
     ap.add_argument("--save-minutes", type=float, default=5.0)
+    ap.add_argument("--dec-steps", type=int, default=1200)
+    ap.add_argument("--dec-lr", type=float, default=5e-4)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--only-decoder", action="store_true",
+                    help="run stage 4 alone (it needs only stages 1-2), e.g. beside stage 3")
     args = ap.parse_args()
-    torch.set_num_threads(2)
+    torch.set_num_threads(args.threads)
     os.makedirs(args.work, exist_ok=True)
     args_work = args.work
     log(f"args {vars(args)}")
@@ -348,7 +397,17 @@ def main():
     ae.scale_factor = data["scale"]
     ae.shift_factor = data["shift"]
     ae.params = ae_params(data["scale"], data["shift"])
+    if args.only_decoder:
+        finetune_decoder(args, ae, os.path.join(args.work, "decoder.pt"))
+        return
     info = train_transformer(args, ae, data, os.path.join(args.work, "transformer.pt"))
+    if args.dec_steps:
+        finetune_decoder(args, ae, os.path.join(args.work, "decoder.pt"))
+        c = torch.load(os.path.join(args.work, "transformer.pt"))
+        flux, t5 = Flux(flux_params(args)), T5Encoder(t5_config())
+        flux.load_state_dict(c["ema_flux"])
+        t5.load_state_dict(c["ema_t5"])
+        export(args.out, flux, t5, ae, dict(info, decoder_steps=args.dec_steps))
     log(f"done: {info}")
 
 

@@ -365,7 +365,7 @@ def main():
     ap.add_argument("--out", default=os.path.join(HERE, "..", "models", "kiln-shapes"))
     ap.add_argument("--work", default="/tmp/kiln_train")
     ap.add_argument("--minutes", type=float, default=0.0, help="cap on the transformer stage")
-    ap.add_argument("--steps", type=int, default=1500)
+    ap.add_argument("--steps", type=int, default=3300)
     ap.add_argument("--batch", type=int, default=24)
     ap.add_argument("--hidden", type=int, default=256)
     ap.add_argument("--heads", type=int, default=4)
@@ -382,7 +382,7 @@ def main():
     ap.add_argument("--ae-full-batch", type=int, default=16)
     ap.add_argument("--ae-full-lr", type=float, default=1e-3)
     ap.add_argument("--save-minutes", type=float, default=5.0)
-    ap.add_argument("--dec-steps", type=int, default=1200)
+    ap.add_argument("--dec-steps", type=int, default=650)
     ap.add_argument("--dec-lr", type=float, default=5e-4)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--only-decoder", action="store_true",

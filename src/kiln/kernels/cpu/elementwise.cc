@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "kiln/kernels/cpu/internal/chunking.h"
 #include "kiln/kernels/cpu/internal/simd_math.h"
 #include "kiln/kernels/cpu/internal/softmax_row.h"
 
@@ -12,15 +13,9 @@ namespace kiln::cpu {
 namespace {
 
 using internal::Exp256;
+using internal::kMinElementsPerChunk;
 using internal::MapUnary;
-
-// Below this many elements a thread hand-off costs more than the work.
-constexpr int64_t kMinElementsPerChunk = 1 << 14;
-
-// Smallest number of rows worth one chunk, for ops that run row by row.
-int64_t MinRows(int64_t row_elements) {
-  return std::max<int64_t>(1, kMinElementsPerChunk / std::max<int64_t>(1, row_elements));
-}
+using internal::MinRows;
 
 // x / (1 + exp(-z)), i.e. x · sigmoid(z). Exp256 saturates instead of going to
 // inf, so very negative z gives a tiny value rather than NaN.

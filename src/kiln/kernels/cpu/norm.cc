@@ -3,20 +3,16 @@
 #include <algorithm>
 #include <cmath>
 
+#include "kiln/kernels/cpu/internal/chunking.h"
 #include "kiln/kernels/cpu/internal/simd_math.h"
 
 namespace kiln::cpu {
 namespace {
 
+using internal::kMinElementsPerChunk;
+using internal::MinRows;
 using internal::SumDouble;
 using internal::SumSquaredDeviation;
-
-// Below this many elements a thread hand-off costs more than the work.
-constexpr int64_t kMinElementsPerChunk = 1 << 14;
-
-int64_t MinRows(int64_t row_elements) {
-  return std::max<int64_t>(1, kMinElementsPerChunk / std::max<int64_t>(1, row_elements));
-}
 
 }  // namespace
 

@@ -19,6 +19,10 @@ PACKAGES=(
   libgtest-dev
   # libraries Kiln links
   nlohmann-json3-dev libopenblas-pthread-dev libpng-dev zlib1g-dev libsentencepiece-dev
+  # serving: HTTP (Boost.Beast/Asio), job store, HMAC/SHA-256, jpeg/webp output, config file
+  libboost-dev libsqlite3-dev libssl-dev libjpeg62-turbo-dev libwebp-dev libtomlplusplus-dev
+  # server tests and benchmarks: load generator, the nginx ceiling, the playground's browser test
+  wrk nginx-light chromium chromium-driver
   # reference implementation, parity tests and the PyTorch benchmark (not needed at run time)
   python3 python3-numpy python3-torch python3-pytest
   # kiln-shapes data, checker and tokenizer training (research/shapes)

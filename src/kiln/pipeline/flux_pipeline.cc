@@ -1,5 +1,7 @@
 #include "kiln/pipeline/flux_pipeline.h"
 
+#include <chrono>
+
 #include "kiln/pipeline/flow_schedule.h"
 #include "kiln/pipeline/latent_packing.h"
 #include "kiln/pipeline/noise.h"
@@ -47,8 +49,9 @@ Status FluxPipeline::Validate(const Tensor& txt, const Tensor& y, const std::vec
 
 StatusOr<Tensor> FluxPipeline::Generate(ThreadPool& pool, const Tensor& txt, const Tensor& y,
                                         const std::vector<uint64_t>& seeds, const GenerateOptions& o,
-                                        const FlowStepFn& on_step) {
+                                        const FlowStepFn& on_step, GenerateTimings* timings) {
   KILN_RETURN_IF_ERROR(Validate(txt, y, seeds, o));
+  const auto start = std::chrono::steady_clock::now();
   const FluxConfig& fc = transformer_.config();
   const int64_t b = txt.dim(0), channels = autoencoder_.config().z_channels;
   const int64_t factor = autoencoder_.config().downsample_factor();
@@ -82,8 +85,14 @@ StatusOr<Tensor> FluxPipeline::Generate(ThreadPool& pool, const Tensor& txt, con
   const std::vector<float> schedule = FlowSchedule(steps, tokens, schedule_options);
   KILN_RETURN_IF_ERROR(sampler_.Denoise(pool, cond, x.f32(), schedule, o.guidance, on_step));
 
+  const auto denoised = std::chrono::steady_clock::now();
   UnpackLatents(noise.f32(), x.f32(), b, channels, h, w);  // noise's buffer now holds the latent
-  return autoencoder_.Decode(pool, noise);
+  StatusOr<Tensor> image = autoencoder_.Decode(pool, noise);
+  if (timings != nullptr) {
+    timings->denoise_s = std::chrono::duration<double>(denoised - start).count();
+    timings->decode_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - denoised).count();
+  }
+  return image;
 }
 
 }  // namespace kiln

@@ -30,6 +30,13 @@ struct GenerateOptions {
   std::optional<bool> shift;
 };
 
+// Wall time of each stage of one Generate call, for the server's metrics.
+struct GenerateTimings {
+  double text_encode_s = 0;  // tokenizer + text encoder (TextToImageModel only)
+  double denoise_s = 0;      // noise, packing and every sampling step
+  double decode_s = 0;       // unpacking + autoencoder decode
+};
+
 class FluxPipeline {
  public:
   // REQUIRES: transformer and autoencoder outlive the pipeline.
@@ -43,7 +50,8 @@ class FluxPipeline {
   // per image. Returns (batch, 3, height, width), the decoder's raw output
   // (about [-1, 1], not clamped).
   StatusOr<Tensor> Generate(ThreadPool& pool, const Tensor& txt, const Tensor& y, const std::vector<uint64_t>& seeds,
-                            const GenerateOptions& options, const FlowStepFn& on_step = nullptr);
+                            const GenerateOptions& options, const FlowStepFn& on_step = nullptr,
+                            GenerateTimings* timings = nullptr);
 
   // The step count used when options.steps is 0.
   int DefaultSteps() const;

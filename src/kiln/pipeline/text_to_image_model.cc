@@ -1,5 +1,7 @@
 #include "kiln/pipeline/text_to_image_model.h"
 
+#include <chrono>
+
 namespace kiln {
 
 StatusOr<std::unique_ptr<TextToImageModel>> TextToImageModel::Load(const std::string& dir) {
@@ -35,13 +37,17 @@ GenerateOptions TextToImageModel::DefaultOptions() const {
 
 StatusOr<Tensor> TextToImageModel::Generate(ThreadPool& pool, const std::vector<std::string>& prompts,
                                             const std::vector<uint64_t>& seeds, const GenerateOptions& options,
-                                            const FlowStepFn& on_step) {
+                                            const FlowStepFn& on_step, GenerateTimings* timings) {
   if (seeds.size() != prompts.size()) {
     return Status::InvalidArgument("seeds: one per prompt is needed (" + std::to_string(prompts.size()) + ")");
   }
+  const auto start = std::chrono::steady_clock::now();
   Tensor txt, y;
   KILN_RETURN_IF_ERROR(conditioner_->Encode(pool, prompts, &txt, &y));
-  return pipeline_->Generate(pool, txt, y, seeds, options, on_step);
+  const auto encoded = std::chrono::steady_clock::now();
+  StatusOr<Tensor> image = pipeline_->Generate(pool, txt, y, seeds, options, on_step, timings);
+  if (timings != nullptr) timings->text_encode_s = std::chrono::duration<double>(encoded - start).count();
+  return image;
 }
 
 }  // namespace kiln

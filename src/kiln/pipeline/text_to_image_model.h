@@ -36,7 +36,7 @@ class TextToImageModel {
   // the decoder's raw output (about [-1, 1]).
   StatusOr<Tensor> Generate(ThreadPool& pool, const std::vector<std::string>& prompts,
                             const std::vector<uint64_t>& seeds, const GenerateOptions& options,
-                            const FlowStepFn& on_step = nullptr);
+                            const FlowStepFn& on_step = nullptr, GenerateTimings* timings = nullptr);
 
  private:
   TextToImageModel() = default;

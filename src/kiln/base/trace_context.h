@@ -1,6 +1,7 @@
 // W3C Trace Context (traceparent): "00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>".
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>

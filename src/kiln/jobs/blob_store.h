@@ -20,6 +20,7 @@ class BlobStore {
   Status Put(std::string_view key, std::string_view bytes);
   // NotFound when absent.
   StatusOr<std::string> Get(std::string_view key) const;
+  // NotFound when absent.
   Status Delete(std::string_view key);
 
  private:

@@ -16,10 +16,14 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
+#include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "kiln/base/status.h"
@@ -45,7 +49,9 @@ struct QueuedJob {
 };
 
 struct Batch {
-  std::vector<QueuedJob> jobs;     // all with the same key; empty only on shutdown
+  // All with the same key. Empty on shutdown, or when every job taken had
+  // expired (then expired is not empty: the worker fails those and pops again).
+  std::vector<QueuedJob> jobs;
   std::vector<QueuedJob> expired;  // deadline passed while queued
 };
 
@@ -54,7 +60,8 @@ class JobQueue {
   // capacity: the most jobs waiting at once (the global queue bound).
   explicit JobQueue(size_t capacity);
 
-  // ResourceExhausted when the queue is full. Never blocks.
+  // ResourceExhausted when the queue is full; AlreadyExists when a job with
+  // this id is waiting already. Never blocks.
   Status Push(QueuedJob job);
   // Re-queues jobs found unfinished after a restart; ignores the capacity so
   // nothing accepted is lost.
@@ -75,6 +82,43 @@ class JobQueue {
   int64_t PositionOf(std::string_view id) const;
   // Jobs of this tenant waiting.
   size_t CountForTenant(std::string_view tenant) const;
+
+ private:
+  // The jobs of one priority: each tenant's FIFO, and the order in which the
+  // tenants take their next turn (a tenant goes to the back when served).
+  struct Level {
+    std::deque<std::string> turns;
+    std::unordered_map<std::string, std::deque<QueuedJob>> tenants;
+  };
+  using Levels = std::map<int, Level, std::greater<int>>;  // highest priority first
+  // Where a waiting job is: its priority and tenant (its place in the tenant's
+  // FIFO is found by a walk of that FIFO).
+  struct Location {
+    int priority;
+    std::string tenant;
+  };
+  // One job in the fair order, as found by FindFirst.
+  struct Slot {
+    Levels::iterator level;
+    const std::string* tenant;
+    size_t index;  // in the tenant's FIFO
+  };
+
+  void Insert(QueuedJob job);  // REQUIRES: mu_ held, the id not waiting
+  // The first waiting job in the fair order that pred accepts.
+  template <typename Pred>
+  std::optional<Slot> FindFirst(Pred pred);
+  // Removes the job at slot. served: it is being run, so its tenant goes to
+  // the back of the turns (a cancel keeps the tenant's place).
+  QueuedJob Take(const Slot& slot, bool served);  // REQUIRES: mu_ held
+
+  const size_t capacity_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;  // a job arrived, or shutdown
+  Levels levels_;
+  std::unordered_map<std::string, Location> waiting_;   // by job id
+  std::unordered_map<std::string, size_t> per_tenant_;  // jobs waiting per tenant (> 0)
+  bool shutdown_ = false;
 };
 
 }  // namespace kiln

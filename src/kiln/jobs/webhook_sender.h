@@ -53,11 +53,13 @@ struct WebhookDelivery {
 Status ValidateWebhookUrl(std::string_view url);
 
 // True when an IPv4/IPv6 address text is loopback, private, link-local,
-// unspecified or multicast.
+// unspecified or multicast (IPv4-mapped and NAT64 IPv6 judged by their IPv4
+// address). Text that is not an address counts as private: fail closed.
 bool IsPrivateAddress(std::string_view address);
 
 class WebhookSender {
  public:
+  // Called on the sender's threads, once per attempt; must not throw.
   using RecordFn = std::function<void(const WebhookAttempt&)>;
   WebhookSender(WebhookOptions options, RecordFn record);
   ~WebhookSender();  // stops: pending deliveries are dropped (they are recorded as attempts so far)

@@ -8,5 +8,7 @@ namespace kiln {
 int CheckGoldenCommand(int argc, char** argv);
 int GenerateCommand(int argc, char** argv);
 int BenchCommand(int argc, char** argv);
+int ServeCommand(int argc, char** argv);
+int KeysCommand(int argc, char** argv);
 
 }  // namespace kiln

@@ -13,6 +13,8 @@ struct Command {
 };
 
 constexpr Command kCommands[] = {
+    {"serve", kiln::ServeCommand, "serve the BFL-compatible API, the playground and the workers"},
+    {"keys", kiln::KeysCommand, "create API keys for tenants (kiln keys create --tenant NAME)"},
     {"generate", kiln::GenerateCommand, "generate an image with a FLUX.1-architecture model"},
     {"check-golden", kiln::CheckGoldenCommand, "check parity with a golden case folder (../shared/golden format)"},
     {"bench", kiln::BenchCommand, "benchmark the engine (kiln bench flux ...)"},

@@ -1,6 +1,10 @@
 // The one logging call: KILN_LOG(kInfo) << "message"; one line to stderr,
-// "I 2026-11-23T03:40:00.123Z file.cc:42] message". Thread-safe: each line
-// is written with a single write(2).
+// "I 2026-11-23T03:40:00.123Z file.cc:42] message", or, in the JSON format
+// (`kiln serve` by default), one JSON object per line:
+// {"ts":"2026-11-23T03:40:00.123Z","level":"info","src":"file.cc:42","msg":"message"}
+// where a message that is itself a JSON object has its fields merged into
+// the line instead (structured events such as the access log).
+// Thread-safe: each line is written with a single write(2).
 #pragma once
 
 #include <sstream>
@@ -14,6 +18,9 @@ enum class LogLevel { kDebug = 0, kInfo, kWarning, kError };
 void SetMinLogLevel(LogLevel level);
 LogLevel MinLogLevel();
 
+enum class LogFormat { kText, kJson };
+void SetLogFormat(LogFormat format);
+
 class LogMessage {
  public:
   LogMessage(LogLevel level, const char* file, int line);
@@ -22,6 +29,8 @@ class LogMessage {
 
  private:
   LogLevel level_;
+  const char* file_;
+  int line_;
   std::ostringstream stream_;
 };
 

@@ -189,7 +189,9 @@ void JobService::Progress(std::string_view id, int step, int steps) {
     current = next;
   }
   Status s = store_.UpdateProgress(id, progress);
-  if (!s.ok()) KILN_LOG(kWarning) << "progress of " << id << ": " << s.ToString();
+  if (!s.ok()) {
+    KILN_LOG(kWarning) << "progress of " << id << ": " << s.ToString();
+  }
   Publish(*current, "progress",
           nlohmann::json{{"status", "Pending"}, {"step", step}, {"steps", steps}, {"progress", progress}}.dump(),
           false);

@@ -1,0 +1,443 @@
+#include "kiln/server/api_handler.h"
+
+#include <chrono>
+#include <cmath>
+#include <mutex>
+
+#include <nlohmann/json.hpp>
+
+#include "kiln/base/crypto.h"
+#include "kiln/base/logging.h"
+#include "kiln/base/trace_context.h"
+#include "kiln/pipeline/image_codec.h"
+#include "kiln/server/static_files.h"
+
+namespace kiln {
+namespace {
+
+using nlohmann::json;
+
+// Client-supplied text (ids, prompts) may hold invalid UTF-8: replaced, never thrown.
+std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
+int64_t UnixSeconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+int64_t UnixMillis() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+double MonotonicSeconds() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+ApiResponse Detail(int status, const std::string& message) {
+  return ApiResponse::Json(status, Dump(json{{"detail", message}}));
+}
+
+ApiResponse TooManyRequests(const std::string& message, double retry_after_s) {
+  ApiResponse r = Detail(429, message);
+  r.headers.emplace_back("Retry-After", std::to_string(std::max<int64_t>(1, std::llround(std::ceil(retry_after_s)))));
+  return r;
+}
+
+ApiResponse FromStatus(const Status& s) {
+  switch (s.code()) {
+    case StatusCode::kInvalidArgument: return Detail(422, s.message());
+    case StatusCode::kNotFound: return Detail(404, s.message());
+    case StatusCode::kUnauthenticated: return Detail(401, s.message());
+    case StatusCode::kPermissionDenied: return Detail(403, s.message());
+    case StatusCode::kResourceExhausted: return TooManyRequests(s.message(), 1);
+    case StatusCode::kFailedPrecondition: return Detail(409, s.message());
+    case StatusCode::kDeadlineExceeded: return Detail(410, s.message());
+    case StatusCode::kUnavailable: return Detail(503, s.message());
+    default: return Detail(500, s.message());
+  }
+}
+
+// "wait=30" in a Prefer header (RFC 7240); 0 when absent.
+int PreferWaitSeconds(std::string_view prefer) {
+  const size_t at = prefer.find("wait=");
+  if (at == std::string_view::npos) return 0;
+  int seconds = 0;
+  for (size_t i = at + 5; i < prefer.size() && prefer[i] >= '0' && prefer[i] <= '9' && seconds < 100000; ++i) {
+    seconds = seconds * 10 + (prefer[i] - '0');
+  }
+  return seconds;
+}
+
+std::string SseEvent(std::string_view type, std::string_view data) {
+  std::string out = "event: ";
+  out.append(type).append("\ndata: ").append(data).append("\n\n");
+  return out;
+}
+
+bool StartsWith(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
+
+}  // namespace
+
+ApiHandler::ApiHandler(ApiOptions options, JobService& service, JobStore& store, EventHub& events,
+                       BlobStore& blobs, const UrlSigner& signer, MetricsRegistry& metrics)
+    : options_(std::move(options)),
+      service_(service),
+      events_(events),
+      blobs_(blobs),
+      signer_(signer),
+      metrics_(metrics),
+      auth_(store) {
+  for (const ServedModel& m : options_.models) {
+    model_routes_[m.name] = &m;
+    for (const std::string& alias : m.aliases) model_routes_.emplace(alias, &m);
+  }
+}
+
+ApiHandler::~ApiHandler() = default;
+
+const ServedModel* ApiHandler::FindModel(const std::string& name) const {
+  auto it = model_routes_.find(name);
+  return it == model_routes_.end() ? nullptr : it->second;
+}
+
+std::string ApiHandler::SampleUrl(const Job& job) const {
+  const ImageFormat format = ParseImageFormat(job.request.output_format).value_or(ImageFormat::kJpeg);
+  std::string_view ext = ImageFormatExtension(format);
+  ext.remove_prefix(1);  // ".png" → "png"
+  return options_.public_url + signer_.SamplePath(job.id, ext, UnixSeconds());
+}
+
+std::string ApiHandler::ResultJson(const Job& job) const {
+  json out{{"id", job.id}, {"status", std::string(BflStatus(job.state))}, {"result", nullptr},
+           {"progress", nullptr}, {"details", nullptr}, {"preview", nullptr}};
+  if (job.state == JobState::kReady) {
+    const double start = job.started_ms / 1000.0, end = job.finished_ms / 1000.0;
+    out["result"] = {{"sample", SampleUrl(job)}, {"prompt", job.request.prompt}, {"seed", job.request.seed},
+                     {"start_time", start}, {"end_time", end}, {"duration", end - start}};
+    out["progress"] = 1.0;
+  } else if (!IsTerminal(job.state)) {
+    out["progress"] = job.progress;
+    if (job.state == JobState::kQueued) {
+      out["details"] = {{"state", "queued"}, {"queue_position", service_.QueuePosition(job.id)}};
+    } else {
+      out["details"] = {{"state", "running"}};
+    }
+  } else {
+    json details = json::object();
+    if (!job.details_json.empty()) {
+      details = json::parse(job.details_json, nullptr, /*allow_exceptions=*/false);
+      if (!details.is_object()) details = json::object();
+    }
+    if (!job.error.empty()) details["error"] = job.error;
+    details["state"] = std::string(JobStateName(job.state));
+    out["details"] = details;
+  }
+  return Dump(out);
+}
+
+std::optional<Tenant> ApiHandler::Authenticate(const ApiRequest& request, const Responder& respond) {
+  StatusOr<Tenant> tenant = auth_.Authenticate(request.Header("x-key"));
+  if (!tenant.ok()) {
+    respond(FromStatus(tenant.status()));
+    return std::nullopt;
+  }
+  return std::move(tenant).value();
+}
+
+void ApiHandler::Handle(ApiRequest request, Responder respond) {
+  const double start = MonotonicSeconds();
+  // The request's place in a distributed trace: the caller's, or a new one.
+  std::optional<TraceContext> parent = ParseTraceparent(request.Header("traceparent"));
+  const TraceContext trace = parent ? ChildOf(*parent) : NewTrace();
+  request.headers["traceparent"] = trace.ToTraceparent();  // what the job and its webhook carry
+  auto route = std::make_shared<std::string>("unmatched");
+  const std::string method = request.method, path = request.path, request_id = request.request_id;
+  Responder wrapped = [this, respond = std::move(respond), start, route, method, path, request_id,
+                       trace_id = trace.trace_id, span_id = trace.span_id](ApiResponse response) {
+    const double seconds = MonotonicSeconds() - start;
+    const std::string code = std::to_string(response.status);
+    metrics_.GetCounter("kiln_http_requests_total", "HTTP requests by route and code", {{"route", *route}, {"code", code}})
+        .Increment();
+    metrics_.GetHistogram("kiln_http_request_duration_seconds", "HTTP request latency by route", {{"route", *route}})
+        .Observe(seconds);
+    response.headers.emplace_back("x-request-id", request_id);
+    KILN_LOG(kInfo) << Dump(json{{"event", "http_request"}, {"request_id", request_id}, {"method", method},
+                                 {"path", path}, {"route", *route}, {"status", response.status},
+                                 {"duration_ms", std::round(seconds * 1e6) / 1e3}, {"trace_id", trace_id},
+                                 {"span_id", span_id}});
+    respond(std::move(response));
+  };
+  Dispatch(request, std::move(wrapped), route.get());
+}
+
+void ApiHandler::Dispatch(const ApiRequest& req, Responder respond, std::string* route) {
+  const std::string& p = req.path;
+  const bool get = req.method == "GET" || req.method == "HEAD";
+  if (get && p == "/v1/get_result") {
+    *route = "/v1/get_result";
+    return GetResult(req, std::move(respond));
+  }
+  if (StartsWith(p, "/v1/tasks/")) {
+    std::string rest = p.substr(10);
+    if (get && rest.size() > 7 && rest.compare(rest.size() - 7, 7, "/events") == 0) {
+      *route = "/v1/tasks/{id}/events";
+      return Events(req, rest.substr(0, rest.size() - 7), std::move(respond));
+    }
+    if (req.method == "DELETE" && rest.find('/') == std::string::npos) {
+      *route = "/v1/tasks/{id}";
+      return Cancel(req, rest, std::move(respond));
+    }
+    if (get && rest.find('/') == std::string::npos) {  // Kiln's REST-style read: same body as get_result
+      *route = "/v1/tasks/{id}";
+      ApiRequest copy = req;
+      copy.query["id"] = rest;
+      return GetResult(copy, std::move(respond));
+    }
+  }
+  if (get && StartsWith(p, "/v1/results/")) {
+    *route = "/v1/results/{id}/sample";
+    const std::string rest = p.substr(12);
+    const size_t slash = rest.find('/');
+    if (slash != std::string::npos && StartsWith(std::string_view(rest).substr(slash), "/sample.")) {
+      return Sample(req, rest.substr(0, slash), rest.substr(slash + 8), std::move(respond));
+    }
+    return respond(Detail(404, "not found"));
+  }
+  if (get && p == "/v1/models") {
+    *route = "/v1/models";
+    return Models(std::move(respond));
+  }
+  if (StartsWith(p, "/v1/") && p.find('/', 4) == std::string::npos) {
+    *route = "/v1/{model}";
+    const std::string name = p.substr(4);
+    if (req.method != "POST") return respond(Detail(405, "method not allowed: use POST /v1/" + name));
+    const ServedModel* model = FindModel(name);
+    if (model == nullptr) {
+      // Authenticate first: an unknown key learns nothing about the models.
+      if (!Authenticate(req, respond)) return;
+      return respond(Detail(404, "Model '" + name + "' not found; GET /v1/models lists the models served here"));
+    }
+    return Submit(req, *model, std::move(respond));
+  }
+  if (get && p == "/healthz") {
+    *route = p;
+    return respond(ApiResponse::Json(200, "{\"status\":\"ok\"}"));
+  }
+  if (get && p == "/readyz") {
+    *route = p;
+    const bool ready = !options_.ready || options_.ready();
+    return respond(ApiResponse::Json(ready ? 200 : 503, ready ? "{\"status\":\"ready\"}" : "{\"status\":\"starting\"}"));
+  }
+  if (get && p == "/metrics") {
+    *route = p;
+    ApiResponse r;
+    r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+    r.body = metrics_.RenderPrometheus();
+    return respond(std::move(r));
+  }
+  if (get) {
+    if (const StaticFile* file = FindStaticFile(p)) {
+      *route = "static";
+      ApiResponse r;
+      r.content_type = std::string(file->content_type);
+      r.body = std::string(file->body);
+      r.headers.emplace_back("Cache-Control", "no-cache");
+      return respond(std::move(r));
+    }
+  }
+  respond(Detail(404, "Not Found"));
+}
+
+void ApiHandler::Models(Responder respond) {
+  json data = json::array();
+  for (const ServedModel& m : options_.models) {
+    data.push_back({{"id", m.name},
+                    {"aliases", m.aliases},
+                    {"default_width", m.limits.default_width},
+                    {"default_height", m.limits.default_height},
+                    {"min_size", m.limits.min_size},
+                    {"max_size", m.limits.max_size},
+                    {"size_multiple", m.limits.size_multiple},
+                    {"default_steps", m.limits.default_steps},
+                    {"max_steps", m.limits.max_steps}});
+  }
+  respond(ApiResponse::Json(200, Dump(json{{"object", "list"}, {"data", data}})));
+}
+
+void ApiHandler::Submit(const ApiRequest& req, const ServedModel& model, Responder respond) {
+  std::optional<Tenant> tenant = Authenticate(req, respond);
+  if (!tenant) return;
+  const double wait_s = rate_limiter_.Acquire(tenant->name, tenant->rate_per_second, tenant->burst, MonotonicSeconds());
+  if (wait_s > 0) {
+    return respond(TooManyRequests("rate limit: tenant '" + tenant->name + "' may submit " +
+                                       Dump(json(tenant->rate_per_second)) + " tasks per second",
+                                   wait_s));
+  }
+  SubmitRequest parsed = ParseSubmitRequest(req.body, model.limits);
+  if (parsed.errors.empty() && parsed.request.priority > tenant->max_priority) {
+    parsed.errors.push_back(FieldError{{"body", "priority"},
+                                       "Input should be less than or equal to " +
+                                           std::to_string(tenant->max_priority) + " (this tenant's highest priority)",
+                                       "less_than_equal"});
+  }
+  const std::string_view idempotency_key = req.Header("idempotency-key");
+  if (idempotency_key.size() > 255) {
+    parsed.errors.push_back(FieldError{{"header", "idempotency-key"}, "at most 255 characters", "string_too_long"});
+  }
+  if (!parsed.errors.empty()) return respond(ApiResponse::Json(422, ValidationErrorBody(parsed.errors)));
+
+  Job job;
+  job.id = RandomUuid();
+  job.tenant = tenant->name;
+  job.request = std::move(parsed.request);
+  job.request.model = model.name;
+  if (parsed.seed) {
+    job.request.seed = *parsed.seed;
+  } else {
+    const std::string hex = RandomHex(6);  // 48 bits: exact as a JSON number everywhere
+    job.request.seed = std::stoull(hex, nullptr, 16);
+  }
+  job.created_ms = UnixMillis();
+  if (parsed.deadline_seconds > 0) {
+    job.request.deadline_ms = job.created_ms + static_cast<int64_t>(parsed.deadline_seconds * 1000.0);
+  }
+  job.traceparent = std::string(req.Header("traceparent"));
+  job.idempotency_key = std::string(idempotency_key);
+  const int wait_seconds = std::min(PreferWaitSeconds(req.Header("prefer")), options_.sync_wait_max_seconds);
+  const double output_mp = job.request.width * static_cast<double>(job.request.height) / 1e6;
+  // Cost in megapixel-steps of compute (BFL reports credits; Kiln has none to charge).
+  const double cost = std::round(output_mp * job.request.steps * 1e4) / 1e4;
+
+  service_.SubmitAsync(std::move(job), *tenant, [this, respond, wait_seconds, output_mp, cost](
+                                                    StatusOr<Job> stored, bool created) {
+    if (!stored.ok()) return respond(FromStatus(stored.status()));
+    const Job& j = *stored;
+    if (wait_seconds <= 0) {
+      ApiResponse r = ApiResponse::Json(
+          200, Dump(json{{"id", j.id},
+                         {"polling_url", options_.public_url + "/v1/get_result?id=" + j.id},
+                         {"cost", cost},
+                         {"input_mp", 0.0},
+                         {"output_mp", output_mp}}));
+      if (!created) r.headers.emplace_back("Idempotent-Replayed", "true");
+      return respond(std::move(r));
+    }
+    // Sync mode: answer with get_result's body once the job ends or the wait is over.
+    struct Waiter {
+      std::mutex mutex;
+      bool answered = false;
+      uint64_t subscription = 0;
+      std::unique_ptr<std::thread> timer;
+    };
+    auto waiter = std::make_shared<Waiter>();
+    auto answer = [this, respond, waiter, id = j.id, wait_seconds]() {
+      {
+        std::lock_guard<std::mutex> lock(waiter->mutex);
+        if (waiter->answered) return;
+        waiter->answered = true;
+      }
+      StatusOr<std::shared_ptr<const Job>> now = service_.Get(id);
+      if (!now.ok()) return respond(FromStatus(now.status()));
+      ApiResponse r = ApiResponse::Json(200, ResultJson(**now));
+      r.headers.emplace_back("Preference-Applied", "wait=" + std::to_string(wait_seconds));
+      respond(std::move(r));
+    };
+    waiter->subscription = events_.Subscribe(j.id, [answer](const JobEvent& e) {
+      if (e.terminal) answer();
+    });
+    // The timer thread sleeps in small slices so it ends soon after the answer.
+    std::thread([this, waiter, answer, wait_seconds] {
+      const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(wait_seconds);
+      while (std::chrono::steady_clock::now() < deadline) {
+        {
+          std::lock_guard<std::mutex> lock(waiter->mutex);
+          if (waiter->answered) break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+      answer();
+      events_.Unsubscribe(waiter->subscription);
+    }).detach();
+  });
+}
+
+void ApiHandler::GetResult(const ApiRequest& req, Responder respond) {
+  std::optional<Tenant> tenant = Authenticate(req, respond);
+  if (!tenant) return;
+  auto it = req.query.find("id");
+  if (it == req.query.end() || it->second.empty()) {
+    return respond(ApiResponse::Json(
+        422, ValidationErrorBody({FieldError{{"query", "id"}, "Field required", "missing"}})));
+  }
+  const std::string& id = it->second;
+  StatusOr<std::shared_ptr<const Job>> job = service_.Get(id);
+  if (!job.ok() || (*job)->tenant != tenant->name) {  // another tenant's job does not exist for this one
+    if (job.ok() || job.status().code() == StatusCode::kNotFound) {
+      return respond(ApiResponse::Json(200, Dump(json{{"id", id}, {"status", "Task not found"}, {"result", nullptr},
+                                                      {"progress", nullptr}, {"details", nullptr}})));
+    }
+    return respond(FromStatus(job.status()));
+  }
+  respond(ApiResponse::Json(200, ResultJson(**job)));
+}
+
+void ApiHandler::Cancel(const ApiRequest& req, const std::string& id, Responder respond) {
+  std::optional<Tenant> tenant = Authenticate(req, respond);
+  if (!tenant) return;
+  StatusOr<std::shared_ptr<const Job>> job = service_.Get(id);
+  if (!job.ok() || (*job)->tenant != tenant->name) return respond(Detail(404, "Task not found"));
+  Status s = service_.Cancel(id);
+  if (!s.ok()) return respond(FromStatus(s));
+  StatusOr<std::shared_ptr<const Job>> now = service_.Get(id);
+  const bool done = now.ok() && IsTerminal((*now)->state);
+  respond(ApiResponse::Json(200, Dump(json{{"id", id}, {"status", done ? "cancelled" : "cancelling"}})));
+}
+
+void ApiHandler::Events(const ApiRequest& req, const std::string& id, Responder respond) {
+  std::optional<Tenant> tenant = Authenticate(req, respond);
+  if (!tenant) return;
+  StatusOr<std::shared_ptr<const Job>> job = service_.Get(id);
+  if (!job.ok() || (*job)->tenant != tenant->name) return respond(Detail(404, "Task not found"));
+  ApiResponse r;
+  r.stream = [this, id, snapshot = *job](EmitFn emit) -> std::function<void()> {
+    // Where the job is now, then every event until it ends.
+    json now{{"status", std::string(BflStatus(snapshot->state))}, {"state", std::string(JobStateName(snapshot->state))},
+             {"progress", snapshot->progress}};
+    if (snapshot->state == JobState::kQueued) now["queue_position"] = service_.QueuePosition(id);
+    if (IsTerminal(snapshot->state)) {
+      now = json::parse(ResultJson(*snapshot));
+      emit(SseEvent(snapshot->state == JobState::kReady ? "done" : "error", Dump(now)), true);
+      return [] {};
+    }
+    emit(SseEvent("status", Dump(now)), false);
+    const uint64_t subscription = events_.Subscribe(id, [emit](const JobEvent& e) {
+      emit(SseEvent(e.type, e.data_json), e.terminal);
+    });
+    return [this, subscription] { events_.Unsubscribe(subscription); };
+  };
+  respond(std::move(r));
+}
+
+void ApiHandler::Sample(const ApiRequest& req, const std::string& id, const std::string& ext, Responder respond) {
+  auto exp = req.query.find("exp");
+  auto sig = req.query.find("sig");
+  if (exp == req.query.end() || sig == req.query.end()) {
+    return respond(Detail(403, "this URL is not signed (exp and sig are required)"));
+  }
+  Status verified = signer_.Verify(id, ext, exp->second, sig->second, UnixSeconds());
+  if (!verified.ok()) {
+    return respond(Detail(verified.code() == StatusCode::kDeadlineExceeded ? 410 : 403, verified.message()));
+  }
+  StatusOr<std::shared_ptr<const Job>> job = service_.Get(id);
+  if (!job.ok() || (*job)->state != JobState::kReady) return respond(Detail(404, "no image for this task"));
+  StatusOr<std::string> bytes = blobs_.Get((*job)->blob_key);
+  if (!bytes.ok()) return respond(FromStatus(bytes.status()));
+  const ImageFormat format = ParseImageFormat((*job)->request.output_format).value_or(ImageFormat::kJpeg);
+  ApiResponse r;
+  r.content_type = std::string(ImageFormatMimeType(format));
+  r.body = std::move(bytes).value();
+  r.headers.emplace_back("Cache-Control", "private, max-age=" + std::to_string(signer_.ttl_seconds()));
+  respond(std::move(r));
+}
+
+}  // namespace kiln

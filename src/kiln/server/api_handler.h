@@ -1,0 +1,85 @@
+// ApiHandler: the routes of `kiln serve` — Black Forest Labs' API (POST
+// /v1/{model}, GET /v1/get_result) and Kiln's own (task events, cancel,
+// models, signed results, metrics, health, OpenAPI, playground).
+//
+// Runs on the network threads: every handler either answers at once from
+// memory or hands the work on (store commit, event subscription) and
+// answers from that thread through the Responder. Each request is counted
+// and timed by route and code, and logged as one JSON line with its request
+// id and trace context.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "kiln/base/metrics.h"
+#include "kiln/jobs/blob_store.h"
+#include "kiln/jobs/event_hub.h"
+#include "kiln/jobs/job_service.h"
+#include "kiln/jobs/job_store.h"
+#include "kiln/server/api_types.h"
+#include "kiln/server/rate_limiter.h"
+#include "kiln/server/signed_url.h"
+#include "kiln/server/submit_request.h"
+#include "kiln/server/tenant_auth.h"
+
+namespace kiln {
+
+struct ServedModel {
+  std::string name;
+  std::vector<std::string> aliases;
+  ModelLimits limits;
+};
+
+struct ApiOptions {
+  std::string public_url;  // "http://127.0.0.1:8080": base of polling_url and sample URLs
+  int sync_wait_max_seconds = 120;
+  std::vector<ServedModel> models;
+  std::function<bool()> ready;  // /readyz: workers started and the store open
+};
+
+class ApiHandler : public HttpHandler {
+ public:
+  // REQUIRES: every reference outlives the handler.
+  ApiHandler(ApiOptions options, JobService& service, JobStore& store, EventHub& events, BlobStore& blobs,
+             const UrlSigner& signer, MetricsRegistry& metrics);
+  ~ApiHandler() override;
+
+  void Handle(ApiRequest request, Responder respond) override;
+
+  // The absolute, signed URL of a ready job's image (also used for webhooks).
+  std::string SampleUrl(const Job& job) const;
+
+ private:
+  struct Route;
+  void Dispatch(const ApiRequest& request, Responder respond, std::string* route);
+
+  void Submit(const ApiRequest& request, const ServedModel& model, Responder respond);
+  void GetResult(const ApiRequest& request, Responder respond);
+  void Events(const ApiRequest& request, const std::string& id, Responder respond);
+  void Cancel(const ApiRequest& request, const std::string& id, Responder respond);
+  void Sample(const ApiRequest& request, const std::string& id, const std::string& ext, Responder respond);
+  void Models(Responder respond);
+
+  // The job as get_result shows it.
+  std::string ResultJson(const Job& job) const;
+  // Authenticates; on failure answers (401/403) and returns nullopt.
+  std::optional<Tenant> Authenticate(const ApiRequest& request, const Responder& respond);
+  // The tenant's job, or nullopt (answered: "Task not found" in the route's way).
+  const ServedModel* FindModel(const std::string& name) const;
+
+  ApiOptions options_;
+  JobService& service_;
+  EventHub& events_;
+  BlobStore& blobs_;
+  const UrlSigner& signer_;
+  MetricsRegistry& metrics_;
+  TenantAuth auth_;
+  RateLimiter rate_limiter_;
+  std::map<std::string, const ServedModel*> model_routes_;  // name and aliases
+};
+
+}  // namespace kiln

@@ -1,0 +1,92 @@
+#include "kiln/server/serve_config.h"
+
+#include <map>
+
+#include <gtest/gtest.h>
+
+namespace kiln {
+namespace {
+
+TEST(ServeConfigTest, ReadsEverySection) {
+  StatusOr<ServeConfig> c = ParseServeConfig(R"(
+[server]
+address = "0.0.0.0"
+port = 9000
+public_url = "https://kiln.example.com"
+io_threads = 4
+log_format = "text"
+[store]
+data_dir = "/srv/kiln"
+synchronous_full = false
+[scheduler]
+workers = 2
+max_batch_size = 8
+max_queue_delay_ms = 25
+queue_capacity = 500
+[results]
+url_ttl_seconds = 60
+[webhooks]
+allow_private = true
+max_attempts = 3
+[[models]]
+name = "shapes"
+path = "models/kiln-shapes"
+aliases = ["flux-dev"]
+max_size = 128
+)",
+                                             "test.toml");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->address, "0.0.0.0");
+  EXPECT_EQ(c->port, 9000);
+  EXPECT_EQ(c->public_url, "https://kiln.example.com");
+  EXPECT_EQ(c->io_threads, 4);
+  EXPECT_EQ(c->log_format, "text");
+  EXPECT_EQ(c->data_dir, "/srv/kiln");
+  EXPECT_FALSE(c->synchronous_full);
+  EXPECT_EQ(c->workers, 2);
+  EXPECT_EQ(c->max_batch_size, 8);
+  EXPECT_EQ(c->max_queue_delay_ms, 25);
+  EXPECT_EQ(c->queue_capacity, 500);
+  EXPECT_EQ(c->url_ttl_seconds, 60);
+  EXPECT_TRUE(c->webhooks_allow_private);
+  EXPECT_EQ(c->webhook_max_attempts, 3);
+  ASSERT_EQ(c->models.size(), 1u);
+  EXPECT_EQ(c->models[0].name, "shapes");
+  EXPECT_EQ(c->models[0].aliases, std::vector<std::string>{"flux-dev"});
+  EXPECT_EQ(c->models[0].max_size, 128);
+}
+
+TEST(ServeConfigTest, ErrorsNameTheKey) {
+  auto expect_error = [](const char* text, const char* needle) {
+    StatusOr<ServeConfig> c = ParseServeConfig(text, "k.toml");
+    ASSERT_FALSE(c.ok()) << text;
+    EXPECT_NE(c.status().message().find(needle), std::string::npos) << c.status().message();
+  };
+  expect_error("[server]\nprot = 1\n", "prot");
+  expect_error("[server]\nport = \"x\"\n", "server.port");
+  expect_error("[sever]\n", "sever");
+  expect_error("[scheduler]\nworkers = -1\n", "scheduler.workers");
+  expect_error("[[models]]\npath = \"x\"\n", "name");
+  expect_error("[server\n", "k.toml:1");
+}
+
+TEST(ServeConfigTest, EnvironmentOverrides) {
+  ServeConfig c;
+  std::map<std::string, std::string> env = {{"KILN_PORT", "8181"}, {"KILN_DATA_DIR", "/tmp/x"},
+                                            {"KILN_WEBHOOKS_ALLOW_PRIVATE", "true"}};
+  auto getenv_fn = [&](const char* name) -> const char* {
+    auto it = env.find(name);
+    return it == env.end() ? nullptr : it->second.c_str();
+  };
+  ASSERT_TRUE(ApplyServeEnvironment(&c, getenv_fn).ok());
+  EXPECT_EQ(c.port, 8181);
+  EXPECT_EQ(c.data_dir, "/tmp/x");
+  EXPECT_TRUE(c.webhooks_allow_private);
+  env["KILN_WORKERS"] = "two";
+  Status s = ApplyServeEnvironment(&c, getenv_fn);
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("KILN_WORKERS"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace kiln

@@ -346,6 +346,7 @@ class WebhookReceiver:
     def __init__(self, status=200):
         self.requests = []
         self.status = status
+        self.fail_first = {}  # path -> how many of its first requests get a 500
         self._cond = threading.Condition()
         receiver = self
 
@@ -357,7 +358,11 @@ class WebhookReceiver:
                 with receiver._cond:
                     receiver.requests.append((self.path, headers, raw))
                     receiver._cond.notify_all()
-                self.send_response(receiver.status)
+                    status = receiver.status
+                    if receiver.fail_first.get(self.path, 0) > 0:
+                        receiver.fail_first[self.path] -= 1
+                        status = 500
+                self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", "2")
                 self.end_headers()
@@ -375,14 +380,14 @@ class WebhookReceiver:
     def url(self, path="/hook"):
         return "http://127.0.0.1:%d%s" % (self.port, path)
 
-    def wait_for(self, path, timeout=30.0):
-        """The requests to `path` once at least one arrived, or [] after `timeout` seconds."""
+    def wait_for(self, path, timeout=30.0, count=1):
+        """The requests to `path` once at least `count` arrived, or those there are after `timeout` seconds."""
         deadline = time.monotonic() + timeout
         with self._cond:
             while True:
                 got = [r for r in self.requests if r[0] == path]
                 remaining = deadline - time.monotonic()
-                if got or remaining <= 0:
+                if len(got) >= count or remaining <= 0:
                     return got
                 self._cond.wait(min(remaining, 0.5))
 

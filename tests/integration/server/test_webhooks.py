@@ -95,6 +95,25 @@ def test_webhook_delivery_is_counted(server, webhook_receiver):
     assert metric_value(samples, "kiln_webhook_attempts_total", result="ok") >= 1
 
 
+def test_webhook_retried_after_non_2xx(server, webhook_receiver):
+    path = unique_path()
+    webhook_receiver.fail_first[path] = 2  # two 500s, then 200
+    secret = "retry-secret"
+    ack = submit_ok(server, server.key, dict(FAST, prompt="retried", webhook_url=webhook_receiver.url(path),
+                                             webhook_secret=secret))
+    wait_ready(server, server.key, ack["id"])
+    got = webhook_receiver.wait_for(path, timeout=60, count=3)
+    assert len(got) == 3, "want 2 failed attempts and 1 success, got %d requests" % len(got)
+    bodies = {raw for _, _, raw in got}
+    assert len(bodies) == 1, "every attempt sends the same body"
+    for _, headers, raw in got:
+        assert headers.get("x-bfl-signature") == "sha256=" + hmac_sha256_hex(secret, raw), headers
+    # No more attempts after the success.
+    assert len(webhook_receiver.wait_for(path, timeout=2, count=4)) == 3
+    _, samples = get_metrics(server)
+    assert metric_value(samples, "kiln_webhook_attempts_total", result="failed") >= 2
+
+
 def test_private_webhook_refused_without_the_flag(guarded_server, webhook_receiver):
     srv = guarded_server
     path = unique_path()

@@ -56,6 +56,11 @@ TEST(CryptoTest, HmacSha256Rfc4231Vectors) {
 
 TEST(CryptoTest, HmacSha256AcceptsAnEmptyKeyAndMessage) {
   EXPECT_EQ(HmacSha256Hex("", ""), "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad");
+  // A default string_view has a null data pointer.
+  EXPECT_EQ(HmacSha256Hex(std::string_view(), std::string_view()),
+            "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad");
+  EXPECT_EQ(Sha256Hex(std::string_view()), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(Base64Encode(std::string_view()), "");
 }
 
 TEST(CryptoTest, ConstantTimeEquals) {

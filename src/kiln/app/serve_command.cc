@@ -22,7 +22,7 @@ const std::vector<FlagSpec> kFlags = {
     {"public-url", false, "base URL clients reach the server at, for polling_url and sample URLs "
                           "(default http://ADDRESS:PORT; $KILN_PUBLIC_URL)"},
     {"data-dir", false, "jobs.db (SQLite, WAL), blobs/ and the URL signing key (default ./var; $KILN_DATA_DIR)"},
-    {"workers", false, "worker threads, each with its own model instances (default 1; $KILN_WORKERS)"},
+    {"workers", false, "worker threads, each with its own model instances (default 1; 0: API only, jobs stay queued; $KILN_WORKERS)"},
     {"compute-threads", false, "threads of each worker's compute pool (default: every core)"},
     {"max-batch-size", false, "most jobs batched into one forward pass (default 4; $KILN_MAX_BATCH_SIZE)"},
     {"max-queue-delay-ms", false, "how long a batch waits for more compatible jobs (default 10; $KILN_MAX_QUEUE_DELAY_MS)"},
@@ -66,6 +66,7 @@ int ServeCommand(int argc, char** argv) {
   if (!runtime.ok()) return Fail(runtime.status().message(), 1);
   Status started = (*runtime)->Start();
   if (!started.ok()) return Fail(started.message(), 1);
+  SetLogBuffered(true);  // a line per request: batched writes
 
   const ServeRuntime& rt = **runtime;
   std::fprintf(stderr,
@@ -78,6 +79,7 @@ int ServeCommand(int argc, char** argv) {
   sigwait(&signals, &received);
   KILN_LOG(kInfo) << "signal " << received << ": stopping";
   (*runtime)->Stop();
+  SetLogBuffered(false);
   return 0;
 }
 

@@ -74,7 +74,7 @@ StatusOr<ServeConfig> LoadServeSettings(const Flags& flags, char** argv) {
   KILN_RETURN_IF_ERROR(ApplyIntFlag(flags, "port", 0, 65535, &c.port));
   if (flags.Has("public-url")) c.public_url = flags.GetString("public-url", "");
   if (flags.Has("data-dir")) c.data_dir = flags.GetString("data-dir", c.data_dir);
-  KILN_RETURN_IF_ERROR(ApplyIntFlag(flags, "workers", 1, 64, &c.workers));
+  KILN_RETURN_IF_ERROR(ApplyIntFlag(flags, "workers", 0, 64, &c.workers));
   KILN_RETURN_IF_ERROR(ApplyIntFlag(flags, "compute-threads", 0, 256, &c.compute_threads));
   KILN_RETURN_IF_ERROR(ApplyIntFlag(flags, "max-batch-size", 1, 64, &c.max_batch_size));
   KILN_RETURN_IF_ERROR(ApplyIntFlag(flags, "max-queue-delay-ms", 0, 60000, &c.max_queue_delay_ms));

@@ -2,12 +2,14 @@
 // "I 2026-11-23T03:40:00.123Z file.cc:42] message", or, in the JSON format
 // (`kiln serve` by default), one JSON object per line:
 // {"ts":"2026-11-23T03:40:00.123Z","level":"info","src":"file.cc:42","msg":"message"}
-// where a message that is itself a JSON object has its fields merged into
-// the line instead (structured events such as the access log).
+// where a message that is itself a JSON object (starts with '{', ends with
+// '}': structured events such as the access log) has its fields joined to
+// the line's instead of being quoted as "msg".
 // Thread-safe: each line is written with a single write(2).
 #pragma once
 
 #include <sstream>
+#include <string>
 #include <string_view>
 
 namespace kiln {
@@ -20,6 +22,15 @@ LogLevel MinLogLevel();
 
 enum class LogFormat { kText, kJson };
 void SetLogFormat(LogFormat format);
+
+// Buffered: info lines are written by a background thread every ~20 ms in one
+// write(2); warnings and errors (and everything before them) at once. A
+// crash may lose the last 20 ms of info lines. Off by default; SetLogBuffered(false)
+// flushes and stops the thread (call it before exit).
+void SetLogBuffered(bool buffered);
+void FlushLogs();
+// Writes one finished line (with its newline) the current way.
+void WriteLogLine(const std::string& line, bool urgent);
 
 class LogMessage {
  public:

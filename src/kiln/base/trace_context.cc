@@ -31,10 +31,27 @@ bool IsLowerHex(std::string_view text) {
 bool IsAllZero(std::string_view text) { return text.find_first_not_of('0') == std::string_view::npos; }
 
 // Random lowercase hex of `bytes` bytes, redrawn in the (astronomically rare)
-// all-zero case, which the spec reserves as invalid.
+// all-zero case, which the spec reserves as invalid. Trace ids need to be
+// unique, not secret: a per-thread xorshift generator seeded once from the
+// system's CSPRNG costs nanoseconds where RAND_bytes costs a microsecond per
+// request.
 std::string RandomNonZeroHex(int bytes) {
+  thread_local uint64_t state = [] {
+    uint64_t seed = 0;
+    const std::string hex = RandomHex(8);
+    for (char c : hex) seed = seed * 16 + static_cast<uint64_t>(LowerHexValue(c));
+    return seed | 1;
+  }();
+  constexpr char kHex[] = "0123456789abcdef";
   for (;;) {
-    std::string hex = RandomHex(bytes);
+    std::string hex(static_cast<size_t>(bytes) * 2, '0');
+    for (size_t i = 0; i < hex.size(); i += 16) {
+      state ^= state << 13;  // xorshift64
+      state ^= state >> 7;
+      state ^= state << 17;
+      uint64_t word = state * 0x2545F4914F6CDD1Dull;
+      for (size_t j = i; j < hex.size() && j < i + 16; ++j, word >>= 4) hex[j] = kHex[word & 15];
+    }
     if (!IsAllZero(hex)) return hex;
   }
 }

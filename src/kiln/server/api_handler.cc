@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cmath>
 #include <mutex>
+#include <unordered_map>
 
 #include <nlohmann/json.hpp>
 
@@ -101,10 +102,23 @@ const ServedModel* ApiHandler::FindModel(const std::string& name) const {
 }
 
 std::string ApiHandler::SampleUrl(const Job& job) const {
+  // The expiry moves in whole minutes, so a polled job's URL stays the same
+  // for a minute and is signed once, not on every poll (valid ttl to ttl+60 s).
+  const int64_t now = UnixSeconds();
+  const int64_t minute = now / 60;
+  {
+    std::lock_guard<std::mutex> lock(sample_url_mutex_);
+    auto it = sample_urls_.find(job.id);
+    if (it != sample_urls_.end() && it->second.first == minute) return it->second.second;
+  }
   const ImageFormat format = ParseImageFormat(job.request.output_format).value_or(ImageFormat::kJpeg);
   std::string_view ext = ImageFormatExtension(format);
   ext.remove_prefix(1);  // ".png" → "png"
-  return options_.public_url + signer_.SamplePath(job.id, ext, UnixSeconds());
+  std::string url = options_.public_url + signer_.SamplePath(job.id, ext, (minute + 1) * 60);
+  std::lock_guard<std::mutex> lock(sample_url_mutex_);
+  if (sample_urls_.size() > 100000) sample_urls_.clear();
+  sample_urls_[job.id] = {minute, url};
+  return url;
 }
 
 std::string ApiHandler::ResultJson(const Job& job) const {
@@ -155,19 +169,44 @@ void ApiHandler::Handle(ApiRequest request, Responder respond) {
   Responder wrapped = [this, respond = std::move(respond), start, route, method, path, request_id,
                        trace_id = trace.trace_id, span_id = trace.span_id](ApiResponse response) {
     const double seconds = MonotonicSeconds() - start;
-    const std::string code = std::to_string(response.status);
-    metrics_.GetCounter("kiln_http_requests_total", "HTTP requests by route and code", {{"route", *route}, {"code", code}})
-        .Increment();
-    metrics_.GetHistogram("kiln_http_request_duration_seconds", "HTTP request latency by route", {{"route", *route}})
-        .Observe(seconds);
+    RequestMetrics& m = MetricsFor(*route, response.status);
+    m.requests->Increment();
+    m.latency->Observe(seconds);
     response.headers.emplace_back("x-request-id", request_id);
-    KILN_LOG(kInfo) << Dump(json{{"event", "http_request"}, {"request_id", request_id}, {"method", method},
-                                 {"path", path}, {"route", *route}, {"status", response.status},
-                                 {"duration_ms", std::round(seconds * 1e6) / 1e3}, {"trace_id", trace_id},
-                                 {"span_id", span_id}});
+    // The access log line, built directly (one per request: nlohmann's object
+    // would cost more than the request); only method and path come from the client.
+    std::string line = "{\"event\":\"http_request\",\"request_id\":\"";
+    line.append(request_id).append("\",\"method\":").append(Dump(json(method)));
+    line.append(",\"path\":").append(Dump(json(path))).append(",\"route\":\"").append(*route);
+    line.append("\",\"status\":").append(std::to_string(response.status));
+    line.append(",\"duration_ms\":").append(std::to_string(std::llround(seconds * 1e6) / 1e3));
+    line.append(",\"trace_id\":\"").append(trace_id).append("\",\"span_id\":\"").append(span_id).append("\"}");
+    KILN_LOG(kInfo) << line;
     respond(std::move(response));
   };
   Dispatch(request, std::move(wrapped), route.get());
+}
+
+ApiHandler::RequestMetrics& ApiHandler::MetricsFor(const std::string& route, int status) {
+  // The registry's lookup takes a lock and builds label vectors; each network
+  // thread remembers the few (route, code) pairs it has seen instead.
+  struct Entry {
+    const ApiHandler* handler;
+    int status;
+    RequestMetrics metrics;
+  };
+  thread_local std::unordered_map<std::string, std::vector<Entry>> cache;
+  std::vector<Entry>& entries = cache[route];
+  for (Entry& e : entries) {
+    if (e.handler == this && e.status == status) return e.metrics;
+  }
+  RequestMetrics m;
+  m.requests = &metrics_.GetCounter("kiln_http_requests_total", "HTTP requests by route and code",
+                                    {{"route", route}, {"code", std::to_string(status)}});
+  m.latency = &metrics_.GetHistogram("kiln_http_request_duration_seconds", "HTTP request latency by route",
+                                     {{"route", route}});
+  entries.push_back(Entry{this, status, m});
+  return entries.back().metrics;
 }
 
 void ApiHandler::Dispatch(const ApiRequest& req, Responder respond, std::string* route) {
@@ -378,7 +417,24 @@ void ApiHandler::GetResult(const ApiRequest& req, Responder respond) {
     }
     return respond(FromStatus(job.status()));
   }
-  respond(ApiResponse::Json(200, ResultJson(**job)));
+  respond(ApiResponse::Json(200, CachedResultJson(*job)));
+}
+
+std::string ApiHandler::CachedResultJson(const std::shared_ptr<const Job>& job) const {
+  // A finished job's answer changes only when its signed URL does (each
+  // minute): clients polling in tight loops get the same bytes, made once.
+  if (!IsTerminal(job->state)) return ResultJson(*job);
+  const int64_t minute = UnixSeconds() / 60;
+  {
+    std::lock_guard<std::mutex> lock(sample_url_mutex_);
+    auto it = result_bodies_.find(job->id);
+    if (it != result_bodies_.end() && it->second.minute == minute && it->second.job == job) return it->second.body;
+  }
+  std::string body = ResultJson(*job);
+  std::lock_guard<std::mutex> lock(sample_url_mutex_);
+  if (result_bodies_.size() > 100000) result_bodies_.clear();
+  result_bodies_[job->id] = CachedBody{minute, job, body};
+  return body;
 }
 
 void ApiHandler::Cancel(const ApiRequest& req, const std::string& id, Responder respond) {

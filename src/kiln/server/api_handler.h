@@ -12,6 +12,8 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
+#include <unordered_map>
 #include <string>
 #include <vector>
 
@@ -54,7 +56,11 @@ class ApiHandler : public HttpHandler {
   std::string SampleUrl(const Job& job) const;
 
  private:
-  struct Route;
+  struct RequestMetrics {
+    Counter* requests = nullptr;
+    Histogram* latency = nullptr;
+  };
+  RequestMetrics& MetricsFor(const std::string& route, int status);
   void Dispatch(const ApiRequest& request, Responder respond, std::string* route);
 
   void Submit(const ApiRequest& request, const ServedModel& model, Responder respond);
@@ -66,6 +72,7 @@ class ApiHandler : public HttpHandler {
 
   // The job as get_result shows it.
   std::string ResultJson(const Job& job) const;
+  std::string CachedResultJson(const std::shared_ptr<const Job>& job) const;
   // Authenticates; on failure answers (401/403) and returns nullopt.
   std::optional<Tenant> Authenticate(const ApiRequest& request, const Responder& respond);
   // The tenant's job, or nullopt (answered: "Task not found" in the route's way).
@@ -80,6 +87,15 @@ class ApiHandler : public HttpHandler {
   TenantAuth auth_;
   RateLimiter rate_limiter_;
   std::map<std::string, const ServedModel*> model_routes_;  // name and aliases
+  mutable std::mutex sample_url_mutex_;
+  // job id → (minute it was signed in, URL); guarded by sample_url_mutex_
+  mutable std::unordered_map<std::string, std::pair<int64_t, std::string>> sample_urls_;
+  struct CachedBody {
+    int64_t minute;
+    std::shared_ptr<const Job> job;  // the snapshot it was made from
+    std::string body;
+  };
+  mutable std::unordered_map<std::string, CachedBody> result_bodies_;  // guarded by sample_url_mutex_
 };
 
 }  // namespace kiln

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include <boost/asio/dispatch.hpp>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
@@ -94,8 +95,9 @@ class Session : public std::enable_shared_from_this<Session> {
 
     stream_.expires_never();  // the handler may take its time (sync mode); the client may wait
     handler_.Handle(std::move(req), [self = shared_from_this()](ApiResponse response) {
-      net::post(self->stream_.get_executor(),
-                [self, response = std::move(response)]() mutable { self->Send(std::move(response)); });
+      // Inline when the handler answers on this connection's thread; queued otherwise.
+      net::dispatch(self->stream_.get_executor(),
+                    [self, response = std::move(response)]() mutable { self->Send(std::move(response)); });
     });
   }
 
@@ -131,13 +133,23 @@ class Session : public std::enable_shared_from_this<Session> {
     head += "\r\n";
     stream_.expires_never();
     Write(std::move(head), false);
-    std::weak_ptr<Session> weak = shared_from_this();
-    stop_stream_ = response.stream([weak](std::string chunk, bool last) {
-      if (auto self = weak.lock()) {
-        net::post(self->stream_.get_executor(),
-                  [self, chunk = std::move(chunk), last]() mutable { self->Write(std::move(chunk), last); });
-      }
+    // The subscription holds the session until the last event (or a failed
+    // write, or the client closing: WatchForClose) ends the stream.
+    auto self = shared_from_this();
+    stop_stream_ = response.stream([self](std::string chunk, bool last) {
+      net::post(self->stream_.get_executor(),
+                [self, chunk = std::move(chunk), last]() mutable { self->Write(std::move(chunk), last); });
     });
+    WatchForClose();
+  }
+
+  // An event stream's client sends nothing more; a read that ends means it went away.
+  void WatchForClose() {
+    stream_.socket().async_read_some(net::buffer(discard_),
+                                     [self = shared_from_this()](beast::error_code ec, size_t) {
+                                       if (ec) return self->Close();
+                                       self->WatchForClose();
+                                     });
   }
 
   void Write(std::string chunk, bool last) {
@@ -180,16 +192,23 @@ class Session : public std::enable_shared_from_this<Session> {
   bool closing_after_writes_ = false;
   std::deque<std::string> pending_;
   std::function<void()> stop_stream_;
+  char discard_[256];
 };
 
 }  // namespace
 
+// One io_context per network thread: a connection lives on one thread for its
+// whole life, so its handlers need no strand and no thread shares a queue lock.
 struct HttpServer::Impl {
-  Impl(HttpServerOptions o, HttpHandler& h) : options(std::move(o)), handler(h), acceptor(net::make_strand(io)) {}
+  Impl(HttpServerOptions o, HttpHandler& h) : options(std::move(o)), handler(h) {
+    for (int i = 0; i < std::max(1, options.threads); ++i) ios.push_back(std::make_unique<net::io_context>(1));
+    acceptor = std::make_unique<tcp::acceptor>(*ios[0]);
+  }
 
   void Accept() {
-    acceptor.async_accept(net::make_strand(io), [this](beast::error_code ec, tcp::socket socket) {
-      if (ec == net::error::operation_aborted || !acceptor.is_open()) return;
+    net::io_context& target = *ios[next_io++ % ios.size()];
+    acceptor->async_accept(target, [this](beast::error_code ec, tcp::socket socket) {
+      if (ec == net::error::operation_aborted || !acceptor->is_open()) return;
       if (!ec) {
         beast::error_code ignored;
         socket.set_option(tcp::no_delay(true), ignored);
@@ -201,8 +220,9 @@ struct HttpServer::Impl {
 
   HttpServerOptions options;
   HttpHandler& handler;
-  net::io_context io;
-  tcp::acceptor acceptor;
+  std::vector<std::unique_ptr<net::io_context>> ios;
+  std::unique_ptr<tcp::acceptor> acceptor;
+  size_t next_io = 0;  // used on ios[0]'s thread only
   std::vector<std::thread> threads;
   uint16_t port = 0;
   bool running = false;
@@ -219,19 +239,22 @@ Status HttpServer::Start() {
   const auto address = net::ip::make_address(s.options.address, ec);
   if (ec) return Status::InvalidArgument("listen address '" + s.options.address + "': " + ec.message());
   tcp::endpoint endpoint(address, s.options.port);
-  s.acceptor.open(endpoint.protocol(), ec);
-  if (!ec) s.acceptor.set_option(net::socket_base::reuse_address(true), ec);
-  if (!ec) s.acceptor.bind(endpoint, ec);
-  if (!ec) s.acceptor.listen(net::socket_base::max_listen_connections, ec);
+  s.acceptor->open(endpoint.protocol(), ec);
+  if (!ec) s.acceptor->set_option(net::socket_base::reuse_address(true), ec);
+  if (!ec) s.acceptor->bind(endpoint, ec);
+  if (!ec) s.acceptor->listen(net::socket_base::max_listen_connections, ec);
   if (ec) {
     return Status::Unavailable("cannot listen on " + s.options.address + ":" + std::to_string(s.options.port) +
                                ": " + ec.message());
   }
-  s.port = s.acceptor.local_endpoint().port();
+  s.port = s.acceptor->local_endpoint().port();
   s.Accept();
   s.running = true;
-  for (int i = 0; i < std::max(1, s.options.threads); ++i) {
-    s.threads.emplace_back([&s] { s.io.run(); });
+  for (auto& io : s.ios) {
+    s.threads.emplace_back([io = io.get()] {
+      auto guard = net::make_work_guard(*io);  // idle threads wait for connections
+      io->run();
+    });
   }
   return Status::Ok();
 }
@@ -240,11 +263,11 @@ void HttpServer::Stop() {
   Impl& s = *impl_;
   if (!s.running) return;
   s.running = false;
-  net::post(s.acceptor.get_executor(), [&s] {
+  net::post(s.acceptor->get_executor(), [&s] {
     beast::error_code ec;
-    s.acceptor.close(ec);
+    s.acceptor->close(ec);
   });
-  s.io.stop();
+  for (auto& io : s.ios) io->stop();
   for (auto& t : s.threads) t.join();
   s.threads.clear();
 }

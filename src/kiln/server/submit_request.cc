@@ -153,6 +153,7 @@ SubmitRequest ParseSubmitRequest(std::string_view body_text, const ModelLimits& 
   BodyReader in(body, &out.errors);
 
   if (auto prompt = in.String("prompt", limits.max_prompt_bytes)) {
+    if (prompt->empty()) in.Error("prompt", "String should have at least 1 character", "string_too_short");
     r.prompt = std::move(*prompt);
   } else if (in.Find("prompt") == nullptr) {
     in.Error("prompt", "Field required", "missing");

@@ -45,7 +45,7 @@ Status WorkerPool::Start() {
   const int threads = options_.compute_threads > 0
                           ? options_.compute_threads
                           : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
-  for (int i = 0; i < std::max(1, options_.workers); ++i) {
+  for (int i = 0; i < options_.workers; ++i) {
     auto worker = std::make_unique<Worker>();
     worker->pool = std::make_unique<ThreadPool>(threads);
     for (const auto& [name, dir] : model_dirs_) {

@@ -23,7 +23,7 @@
 namespace kiln {
 
 struct WorkerOptions {
-  int workers = 1;
+  int workers = 1;  // 0: an API-only process (jobs wait for workers elsewhere, or a restart)
   int compute_threads = 0;  // per worker; 0: every core
   size_t max_batch_size = 4;
   std::chrono::microseconds max_queue_delay{10000};

@@ -77,6 +77,7 @@ TEST(SubmitRequestTest, EachBadFieldIsNamed) {
   } cases[] = {
       {R"({})", "body.prompt", "missing"},
       {R"({"prompt": 5})", "body.prompt", "string_type"},
+      {R"({"prompt": ""})", "body.prompt", "string_too_short"},
       {R"({"prompt": "p", "width": 100})", "body.width", "multiple_of"},
       {R"({"prompt": "p", "width": 32})", "body.width", "greater_than_equal"},
       {R"({"prompt": "p", "height": 4096})", "body.height", "less_than_equal"},

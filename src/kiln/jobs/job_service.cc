@@ -47,7 +47,7 @@ void JobService::Remember(Job job) {
   const bool terminal = IsTerminal(job.state);
   std::string id = job.id;
   auto shared = std::make_shared<const Job>(std::move(job));
-  std::lock_guard<std::mutex> lock(mutex_);
+  std::lock_guard<std::shared_mutex> lock(mutex_);
   jobs_[id] = std::move(shared);
   if (terminal) {
     finished_order_.push_back(std::move(id));
@@ -59,14 +59,14 @@ void JobService::Remember(Job job) {
 }
 
 void JobService::AddActive(const std::string& tenant, int delta) {
-  std::lock_guard<std::mutex> lock(mutex_);
+  std::lock_guard<std::shared_mutex> lock(mutex_);
   int& n = active_[tenant];
   n += delta;
   if (n <= 0) active_.erase(tenant);
 }
 
 int JobService::ActiveCount(std::string_view tenant) const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  std::shared_lock<std::shared_mutex> lock(mutex_);
   auto it = active_.find(std::string(tenant));
   return it == active_.end() ? 0 : it->second;
 }
@@ -122,7 +122,7 @@ void JobService::SubmitAsync(Job job, const Tenant& tenant, SubmitDone done) {
 
 StatusOr<std::shared_ptr<const Job>> JobService::Get(std::string_view id) {
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    std::shared_lock<std::shared_mutex> lock(mutex_);
     auto it = jobs_.find(std::string(id));
     if (it != jobs_.end()) return it->second;
   }
@@ -141,13 +141,13 @@ Status JobService::Cancel(std::string_view id) {
     return Finish(id, JobState::kCancelled, "", "cancelled by the client", "");
   }
   // Running (or about to start): the worker stops at its next step.
-  std::lock_guard<std::mutex> lock(mutex_);
+  std::lock_guard<std::shared_mutex> lock(mutex_);
   cancel_requested_.insert(std::string(id));
   return Status::Ok();
 }
 
 bool JobService::CancelRequested(std::string_view id) const {
-  std::lock_guard<std::mutex> lock(mutex_);
+  std::shared_lock<std::shared_mutex> lock(mutex_);
   return cancel_requested_.count(std::string(id)) > 0;
 }
 
@@ -180,7 +180,7 @@ void JobService::Progress(std::string_view id, int step, int steps) {
   const double progress = steps > 0 ? static_cast<double>(step) / steps : 0.0;
   std::shared_ptr<const Job> current;
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    std::lock_guard<std::shared_mutex> lock(mutex_);
     auto it = jobs_.find(std::string(id));
     if (it == jobs_.end() || IsTerminal(it->second->state)) return;
     auto next = std::make_shared<Job>(*it->second);
@@ -210,7 +210,7 @@ Status JobService::Finish(std::string_view id, JobState state, std::string_view 
   job.error = std::string(error);
   job.details_json = std::string(details_json);
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    std::lock_guard<std::shared_mutex> lock(mutex_);
     cancel_requested_.erase(job.id);
   }
   AddActive(job.tenant, -1);

@@ -16,6 +16,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -90,7 +91,8 @@ class JobService {
   WebhookSender* webhooks_;
   SampleUrlFn sample_url_;
 
-  mutable std::mutex mutex_;
+  // Shared for the read index (polled by every get_result), exclusive for changes.
+  mutable std::shared_mutex mutex_;
   std::unordered_map<std::string, std::shared_ptr<const Job>> jobs_;  // guarded by mutex_
   std::unordered_map<std::string, int> active_;                      // guarded by mutex_
   std::unordered_set<std::string> cancel_requested_;                  // guarded by mutex_

@@ -107,7 +107,7 @@ std::string ApiHandler::SampleUrl(const Job& job) const {
   const int64_t now = UnixSeconds();
   const int64_t minute = now / 60;
   {
-    std::lock_guard<std::mutex> lock(sample_url_mutex_);
+    std::shared_lock<std::shared_mutex> lock(sample_url_mutex_);
     auto it = sample_urls_.find(job.id);
     if (it != sample_urls_.end() && it->second.first == minute) return it->second.second;
   }
@@ -115,7 +115,7 @@ std::string ApiHandler::SampleUrl(const Job& job) const {
   std::string_view ext = ImageFormatExtension(format);
   ext.remove_prefix(1);  // ".png" → "png"
   std::string url = options_.public_url + signer_.SamplePath(job.id, ext, (minute + 1) * 60);
-  std::lock_guard<std::mutex> lock(sample_url_mutex_);
+  std::lock_guard<std::shared_mutex> lock(sample_url_mutex_);
   if (sample_urls_.size() > 100000) sample_urls_.clear();
   sample_urls_[job.id] = {minute, url};
   return url;
@@ -426,12 +426,12 @@ std::string ApiHandler::CachedResultJson(const std::shared_ptr<const Job>& job) 
   if (!IsTerminal(job->state)) return ResultJson(*job);
   const int64_t minute = UnixSeconds() / 60;
   {
-    std::lock_guard<std::mutex> lock(sample_url_mutex_);
+    std::shared_lock<std::shared_mutex> lock(sample_url_mutex_);
     auto it = result_bodies_.find(job->id);
     if (it != result_bodies_.end() && it->second.minute == minute && it->second.job == job) return it->second.body;
   }
   std::string body = ResultJson(*job);
-  std::lock_guard<std::mutex> lock(sample_url_mutex_);
+  std::lock_guard<std::shared_mutex> lock(sample_url_mutex_);
   if (result_bodies_.size() > 100000) result_bodies_.clear();
   result_bodies_[job->id] = CachedBody{minute, job, body};
   return body;

@@ -13,6 +13,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <shared_mutex>
 #include <unordered_map>
 #include <string>
 #include <vector>
@@ -87,7 +88,7 @@ class ApiHandler : public HttpHandler {
   TenantAuth auth_;
   RateLimiter rate_limiter_;
   std::map<std::string, const ServedModel*> model_routes_;  // name and aliases
-  mutable std::mutex sample_url_mutex_;
+  mutable std::shared_mutex sample_url_mutex_;  // shared to read the caches below
   // job id → (minute it was signed in, URL); guarded by sample_url_mutex_
   mutable std::unordered_map<std::string, std::pair<int64_t, std::string>> sample_urls_;
   struct CachedBody {

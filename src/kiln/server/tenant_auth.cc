@@ -10,7 +10,7 @@ StatusOr<Tenant> TenantAuth::Authenticate(std::string_view api_key) {
   }
   const std::string hash = Sha256Hex(api_key);
   {
-    std::lock_guard<std::mutex> lock(mutex_);
+    std::shared_lock<std::shared_mutex> lock(mutex_);
     auto it = by_key_hash_.find(hash);
     if (it != by_key_hash_.end()) return it->second;
   }
@@ -22,7 +22,7 @@ StatusOr<Tenant> TenantAuth::Authenticate(std::string_view api_key) {
     return tenant_name.status();
   }
   KILN_ASSIGN_OR_RETURN(Tenant tenant, store_.GetTenant(*tenant_name));
-  std::lock_guard<std::mutex> lock(mutex_);
+  std::lock_guard<std::shared_mutex> lock(mutex_);
   by_key_hash_[hash] = tenant;
   return tenant;
 }

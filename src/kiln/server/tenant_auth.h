@@ -5,6 +5,7 @@
 #pragma once
 
 #include <mutex>
+#include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -23,7 +24,7 @@ class TenantAuth {
 
  private:
   JobStore& store_;
-  std::mutex mutex_;
+  std::shared_mutex mutex_;  // shared for lookups (every request), exclusive to add
   std::unordered_map<std::string, Tenant> by_key_hash_;  // guarded by mutex_
 };
 

@@ -1,5 +1,6 @@
 #include "kiln/server/api_handler.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <mutex>
@@ -101,11 +102,14 @@ const ServedModel* ApiHandler::FindModel(const std::string& name) const {
   return it == model_routes_.end() ? nullptr : it->second;
 }
 
+int64_t ApiHandler::SigningStep() const { return std::clamp<int64_t>(signer_.ttl_seconds() / 10, 1, 60); }
+int64_t ApiHandler::SigningPeriod() const { return UnixSeconds() / SigningStep(); }
+
 std::string ApiHandler::SampleUrl(const Job& job) const {
-  // The expiry moves in whole minutes, so a polled job's URL stays the same
-  // for a minute and is signed once, not on every poll (valid ttl to ttl+60 s).
-  const int64_t now = UnixSeconds();
-  const int64_t minute = now / 60;
+  // The expiry moves in steps of a tenth of the TTL (at most a minute), so a
+  // polled job's URL stays the same for that long and is signed once, not on
+  // every poll; it is valid for between ttl and 1.1 × ttl.
+  const int64_t minute = SigningPeriod();
   {
     std::shared_lock<std::shared_mutex> lock(sample_url_mutex_);
     auto it = sample_urls_.find(job.id);
@@ -114,7 +118,7 @@ std::string ApiHandler::SampleUrl(const Job& job) const {
   const ImageFormat format = ParseImageFormat(job.request.output_format).value_or(ImageFormat::kJpeg);
   std::string_view ext = ImageFormatExtension(format);
   ext.remove_prefix(1);  // ".png" → "png"
-  std::string url = options_.public_url + signer_.SamplePath(job.id, ext, (minute + 1) * 60);
+  std::string url = options_.public_url + signer_.SamplePath(job.id, ext, (minute + 1) * SigningStep());
   std::lock_guard<std::shared_mutex> lock(sample_url_mutex_);
   if (sample_urls_.size() > 100000) sample_urls_.clear();
   sample_urls_[job.id] = {minute, url};
@@ -424,7 +428,7 @@ std::string ApiHandler::CachedResultJson(const std::shared_ptr<const Job>& job) 
   // A finished job's answer changes only when its signed URL does (each
   // minute): clients polling in tight loops get the same bytes, made once.
   if (!IsTerminal(job->state)) return ResultJson(*job);
-  const int64_t minute = UnixSeconds() / 60;
+  const int64_t minute = SigningPeriod();
   {
     std::shared_lock<std::shared_mutex> lock(sample_url_mutex_);
     auto it = result_bodies_.find(job->id);

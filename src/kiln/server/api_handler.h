@@ -74,6 +74,9 @@ class ApiHandler : public HttpHandler {
   // The job as get_result shows it.
   std::string ResultJson(const Job& job) const;
   std::string CachedResultJson(const std::shared_ptr<const Job>& job) const;
+  // Signed URLs are made once per period of SigningStep() seconds.
+  int64_t SigningStep() const;
+  int64_t SigningPeriod() const;
   // Authenticates; on failure answers (401/403) and returns nullopt.
   std::optional<Tenant> Authenticate(const ApiRequest& request, const Responder& respond);
   // The tenant's job, or nullopt (answered: "Task not found" in the route's way).
@@ -92,7 +95,7 @@ class ApiHandler : public HttpHandler {
   // job id → (minute it was signed in, URL); guarded by sample_url_mutex_
   mutable std::unordered_map<std::string, std::pair<int64_t, std::string>> sample_urls_;
   struct CachedBody {
-    int64_t minute;
+    int64_t minute;  // the signing period
     std::shared_ptr<const Job> job;  // the snapshot it was made from
     std::string body;
   };

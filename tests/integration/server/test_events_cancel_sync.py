@@ -24,16 +24,6 @@ def events_url(srv, job_id):
     return srv.url + "/v1/tasks/" + job_id + "/events"
 
 
-SSE_CLOSES_EARLY = pytest.mark.xfail(
-    strict=True,
-    reason="server bug: GET /v1/tasks/{id}/events of a pending job closes the connection right after the "
-           "initial 'status' and replayed 'queued' events (about 30 ms), instead of streaming running/progress "
-           "and closing after done/error. src/kiln/server/http_server.cc Session::StartStream: once the pending "
-           "writes drain nothing holds the Session (the stream callback keeps only a weak_ptr), so it is "
-           "destroyed and the socket closed.")
-
-
-@SSE_CLOSES_EARLY
 def test_sse_stream_status_progress_done(server):
     # The job waits behind a blocker, so the stream is open before it starts.
     blocker = submit_ok(server, server.key, {"prompt": "blocker", "width": 128, "height": 128, "steps": 20})
@@ -84,7 +74,6 @@ def test_sse_unknown_task_is_404(server):
     assert r.status_code == 404, r.text
 
 
-@SSE_CLOSES_EARLY
 def test_sse_of_a_cancelled_job_ends_with_error(server):
     blocker = submit_ok(server, server.key, dict(SLOW, prompt="blocker"))
     victim = submit_ok(server, server.key, dict(FAST, prompt="victim"))

@@ -4,7 +4,10 @@
 #      (unit tests, golden parity tests, `kiln check-golden` on every shared case);
 #   2. the unit and golden tests again under AddressSanitizer + UndefinedBehaviorSanitizer;
 #   3. the Python reference implementation's parity tests (pytest);
-#   4. a short libFuzzer run of the safetensors reader (60 s; the 10-minute run is in docs/FUZZING.md).
+#   4. short libFuzzer runs of the safetensors reader (60 s) and the API's request parsing
+#      (30 s); the 10-minute runs are in docs/FUZZING.md.
+# ctest includes the server's integration tests (the real `kiln serve` over HTTP) and the
+# playground's headless-Chromium test; both run again against the sanitized binary.
 # Golden tests read ../shared/golden when it is there and are skipped otherwise.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,13 +24,16 @@ cmake --preset asan
 cmake --build --preset asan --target kiln_tests kiln
 ASAN_OPTIONS=detect_leaks=1 ctest --preset asan
 
-echo "== safetensors fuzz smoke run =="
 mkdir -p build
-if ! scripts/fuzz.sh safetensors 60 > build/fuzz-smoke.log 2>&1; then
-  tail -60 build/fuzz-smoke.log
-  exit 1
-fi
-grep -E "^Done|stat::number_of_executed_units|stat::peak_rss" build/fuzz-smoke.log || true
+for target in safetensors:60 submit_request:30; do
+  name=${target%%:*}
+  echo "== ${name} fuzz smoke run (${target##*:} s) =="
+  if ! scripts/fuzz.sh "$name" "${target##*:}" > "build/fuzz-smoke-${name}.log" 2>&1; then
+    tail -60 "build/fuzz-smoke-${name}.log"
+    exit 1
+  fi
+  grep -E "^Done|stat::number_of_executed_units|stat::peak_rss" "build/fuzz-smoke-${name}.log" || true
+done
 
 echo "== Python reference parity =="
 /usr/bin/python3 -m pytest -q tests/python

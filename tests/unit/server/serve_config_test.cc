@@ -90,3 +90,42 @@ TEST(ServeConfigTest, EnvironmentOverrides) {
 
 }  // namespace
 }  // namespace kiln
+
+namespace kiln {
+namespace {
+
+// The documented example is the defaults, key for key.
+TEST(ServeConfigTest, ExampleFileIsTheDefaults) {
+  StatusOr<ServeConfig> c = LoadServeConfig(std::string(KILN_SOURCE_DIR) + "/config/kiln.example.toml");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  const ServeConfig d;
+  EXPECT_EQ(c->address, d.address);
+  EXPECT_EQ(c->port, d.port);
+  EXPECT_EQ(c->public_url, d.public_url);
+  EXPECT_EQ(c->io_threads, d.io_threads);
+  EXPECT_EQ(c->max_body_bytes, d.max_body_bytes);
+  EXPECT_EQ(c->sync_wait_max_seconds, d.sync_wait_max_seconds);
+  EXPECT_EQ(c->log_format, d.log_format);
+  EXPECT_EQ(c->data_dir, d.data_dir);
+  EXPECT_EQ(c->synchronous_full, d.synchronous_full);
+  EXPECT_EQ(c->workers, d.workers);
+  EXPECT_EQ(c->compute_threads, d.compute_threads);
+  EXPECT_EQ(c->max_batch_size, d.max_batch_size);
+  EXPECT_EQ(c->max_queue_delay_ms, d.max_queue_delay_ms);
+  EXPECT_EQ(c->queue_capacity, d.queue_capacity);
+  EXPECT_EQ(c->url_ttl_seconds, d.url_ttl_seconds);
+  EXPECT_EQ(c->webhooks_allow_private, d.webhooks_allow_private);
+  EXPECT_EQ(c->webhook_max_attempts, d.webhook_max_attempts);
+  EXPECT_EQ(c->webhook_initial_backoff_ms, d.webhook_initial_backoff_ms);
+  EXPECT_EQ(c->webhook_max_backoff_ms, d.webhook_max_backoff_ms);
+  EXPECT_EQ(c->webhook_timeout_ms, d.webhook_timeout_ms);
+  const std::vector<ServedModelConfig> models = DefaultServedModels("models");
+  ASSERT_EQ(c->models.size(), models.size());
+  EXPECT_EQ(c->models[0].name, models[0].name);
+  EXPECT_EQ(c->models[0].path, models[0].path);
+  EXPECT_EQ(c->models[0].aliases, models[0].aliases);
+  EXPECT_EQ(c->models[0].max_size, models[0].max_size);
+}
+
+}  // namespace
+}  // namespace kiln

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <atomic>
 #include <mutex>
 #include <unordered_map>
 
@@ -365,42 +366,36 @@ void ApiHandler::Submit(const ApiRequest& req, const ServedModel& model, Respond
       if (!created) r.headers.emplace_back("Idempotent-Replayed", "true");
       return respond(std::move(r));
     }
-    // Sync mode: answer with get_result's body once the job ends or the wait is over.
+    // Sync mode: answer with get_result's body once the job ends or the wait
+    // is over, whichever comes first (no thread waits for it).
     struct Waiter {
-      std::mutex mutex;
-      bool answered = false;
-      uint64_t subscription = 0;
-      std::unique_ptr<std::thread> timer;
+      std::atomic<bool> answered{false};
+      std::atomic<uint64_t> subscription{0};
+      std::atomic<uint64_t> timer{0};
     };
     auto waiter = std::make_shared<Waiter>();
     auto answer = [this, respond, waiter, id = j.id, wait_seconds]() {
-      {
-        std::lock_guard<std::mutex> lock(waiter->mutex);
-        if (waiter->answered) return;
-        waiter->answered = true;
-      }
+      if (waiter->answered.exchange(true)) return;
+      timers_.Cancel(waiter->timer.load());
       StatusOr<std::shared_ptr<const Job>> now = service_.Get(id);
       if (!now.ok()) return respond(FromStatus(now.status()));
       ApiResponse r = ApiResponse::Json(200, ResultJson(**now));
       r.headers.emplace_back("Preference-Applied", "wait=" + std::to_string(wait_seconds));
       respond(std::move(r));
     };
-    waiter->subscription = events_.Subscribe(j.id, [answer](const JobEvent& e) {
-      if (e.terminal) answer();
-    });
-    // The timer thread sleeps in small slices so it ends soon after the answer.
-    std::thread([this, waiter, answer, wait_seconds] {
-      const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(wait_seconds);
-      while (std::chrono::steady_clock::now() < deadline) {
-        {
-          std::lock_guard<std::mutex> lock(waiter->mutex);
-          if (waiter->answered) break;
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(20));
-      }
+    waiter->timer = timers_.Schedule(TimerQueue::Clock::now() + std::chrono::seconds(wait_seconds), [this, waiter, answer] {
       answer();
-      events_.Unsubscribe(waiter->subscription);
-    }).detach();
+      events_.Unsubscribe(waiter->subscription.load());
+    });
+    waiter->subscription = events_.Subscribe(j.id, [this, waiter, answer](const JobEvent& e) {
+      if (!e.terminal) return;
+      answer();
+      // Unsubscribing from inside the hub's callback is allowed (event_hub.h).
+      events_.Unsubscribe(waiter->subscription.load());
+    });
+    // A job that finished before Subscribe returned was answered inside it,
+    // before its subscription id was known.
+    if (waiter->answered.load()) events_.Unsubscribe(waiter->subscription.load());
   });
 }
 

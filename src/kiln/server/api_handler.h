@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "kiln/base/metrics.h"
+#include "kiln/base/timer_queue.h"
 #include "kiln/jobs/blob_store.h"
 #include "kiln/jobs/event_hub.h"
 #include "kiln/jobs/job_service.h"
@@ -89,6 +90,7 @@ class ApiHandler : public HttpHandler {
   const UrlSigner& signer_;
   MetricsRegistry& metrics_;
   TenantAuth auth_;
+  TimerQueue timers_;  // sync-mode deadlines
   RateLimiter rate_limiter_;
   std::map<std::string, const ServedModel*> model_routes_;  // name and aliases
   mutable std::shared_mutex sample_url_mutex_;  // shared to read the caches below

@@ -2,18 +2,10 @@
 
 #include <algorithm>
 
+#include "kiln/base/clock.h"
 #include "kiln/base/logging.h"
 
 namespace kiln {
-namespace {
-
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
-}  // namespace
 
 JobQueue::JobQueue(size_t capacity) : capacity_(capacity) {}
 
@@ -120,7 +112,7 @@ Batch JobQueue::PopBatch(size_t max_batch, std::chrono::microseconds max_delay) 
   cv_.wait(lock, [this] { return shutdown_ || !waiting_.empty(); });
   if (shutdown_) return batch;
 
-  int64_t now_ms = NowMs();
+  int64_t now_ms = UnixMillis();
   auto expired = [&now_ms](const QueuedJob& job) { return job.deadline_ms != 0 && job.deadline_ms < now_ms; };
   // The first job is the head of the fair order; expired jobs ahead of it are
   // handed back too.
@@ -138,7 +130,7 @@ Batch JobQueue::PopBatch(size_t max_batch, std::chrono::microseconds max_delay) 
   const BatchKey key = batch.jobs.front().key;
   const auto give_up = std::chrono::steady_clock::now() + max_delay;
   for (;;) {
-    now_ms = NowMs();
+    now_ms = UnixMillis();
     while (batch.jobs.size() < max_batch) {
       std::optional<Slot> slot = FindFirst([&](const QueuedJob& job) { return job.key == key || expired(job); });
       if (!slot) break;

@@ -4,16 +4,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include "kiln/base/clock.h"
 #include "kiln/base/logging.h"
 
 namespace kiln {
 namespace {
-
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // Terminal jobs kept in the read index; older ones are read from the store.
 constexpr size_t kMaxRememberedFinished = 200000;
@@ -92,7 +87,7 @@ void JobService::SubmitAsync(Job job, const Tenant& tenant, SubmitDone done) {
     return;
   }
   job.state = JobState::kQueued;
-  if (job.created_ms == 0) job.created_ms = NowMs();
+  if (job.created_ms == 0) job.created_ms = UnixMillis();
   const std::string requested_id = job.id;
   const std::string tenant_name = job.tenant;
   // Counted before the write so that concurrent submits see the limit.
@@ -160,7 +155,7 @@ StatusOr<std::shared_ptr<const Job>> JobService::Start(std::string_view id, int 
     KILN_RETURN_IF_ERROR(Finish(id, JobState::kCancelled, "", "cancelled by the client", ""));
     return Status::FailedPrecondition("task " + std::string(id) + " was cancelled");
   }
-  const int64_t now = NowMs();
+  const int64_t now = UnixMillis();
   if (current->state == JobState::kQueued) {
     KILN_RETURN_IF_ERROR(store_.MarkRunning(id, now));
   }
@@ -199,7 +194,7 @@ void JobService::Progress(std::string_view id, int step, int steps) {
 
 Status JobService::Finish(std::string_view id, JobState state, std::string_view blob_key, std::string_view error,
                           std::string_view details_json) {
-  const int64_t now = NowMs();
+  const int64_t now = UnixMillis();
   KILN_RETURN_IF_ERROR(store_.Finish(id, state, now, blob_key, error, details_json));
   KILN_ASSIGN_OR_RETURN(std::shared_ptr<const Job> current, Get(id));
   Job job = *current;

@@ -9,6 +9,7 @@
 #include <optional>
 #include <utility>
 
+#include "kiln/base/clock.h"
 #include "kiln/base/logging.h"
 #include "kiln/jobs/sqlite_connection.h"
 
@@ -97,12 +98,6 @@ const std::string kCommit = "COMMIT";
 Status RunStatement(SqliteConnection& db, const std::string& sql) {
   KILN_ASSIGN_OR_RETURN(SqliteStatement s, db.Prepare(sql));
   return s.Run();
-}
-
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 void BindJob(SqliteStatement& s, const Job& job) {
@@ -511,7 +506,7 @@ Status SqliteJobStore::AddApiKey(std::string_view key_view, std::string_view ten
   if (!IsSha256Hex(key_view)) return Status::InvalidArgument("an API key is stored as 64 lowercase hex digits of its SHA-256");
   if (tenant_view.empty()) return Status::InvalidArgument("an API key needs a tenant");
   return WriteAndWait([key = std::string(key_view), tenant = std::string(tenant_view),
-                       created_ms = NowMs()](SqliteConnection& db) -> Status {
+                       created_ms = UnixMillis()](SqliteConnection& db) -> Status {
     {
       KILN_ASSIGN_OR_RETURN(SqliteStatement s,
                             db.Prepare("INSERT INTO api_keys (key_sha256, tenant, created_ms) VALUES (?1, ?2, ?3) "

@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "kiln/base/clock.h"
 #include "kiln/base/crypto.h"
 #include "kiln/base/logging.h"
 #include "kiln/jobs/http_post.h"
@@ -20,11 +21,6 @@ namespace kiln {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-int64_t UnixMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // The SSRF guard, run on every resolved address before connecting.
 Status RefusePrivate(std::string_view address) {
@@ -110,7 +106,7 @@ struct WebhookSender::Impl {
     WebhookAttempt attempt;
     attempt.job_id = pending.delivery.job_id;
     attempt.attempt = ++pending.attempts;
-    attempt.at_ms = UnixMs();
+    attempt.at_ms = UnixMillis();
     bool retryable = false;
     StatusOr<WebhookUrl> url = ParseWebhookUrl(pending.delivery.url);
     if (!url.ok()) {

@@ -1,14 +1,15 @@
 #include "kiln/server/api_handler.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
-#include <atomic>
 #include <mutex>
 #include <unordered_map>
 
 #include <nlohmann/json.hpp>
 
+#include "kiln/base/clock.h"
 #include "kiln/base/crypto.h"
 #include "kiln/base/logging.h"
 #include "kiln/base/trace_context.h"
@@ -22,19 +23,6 @@ using nlohmann::json;
 
 // Client-supplied text (ids, prompts) may hold invalid UTF-8: replaced, never thrown.
 std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
-
-int64_t UnixSeconds() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-int64_t UnixMillis() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-double MonotonicSeconds() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
 
 ApiResponse Detail(int status, const std::string& message) {
   return ApiResponse::Json(status, Dump(json{{"detail", message}}));

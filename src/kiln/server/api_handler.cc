@@ -162,7 +162,7 @@ void ApiHandler::Handle(ApiRequest request, Responder respond) {
   Responder wrapped = [this, respond = std::move(respond), start, route, method, path, request_id,
                        trace_id = trace.trace_id, span_id = trace.span_id](ApiResponse response) {
     const double seconds = MonotonicSeconds() - start;
-    RequestMetrics& m = MetricsFor(*route, response.status);
+    const RequestMetrics m = MetricsFor(*route, response.status);
     m.requests->Increment();
     m.latency->Observe(seconds);
     response.headers.emplace_back("x-request-id", request_id);
@@ -180,26 +180,26 @@ void ApiHandler::Handle(ApiRequest request, Responder respond) {
   Dispatch(request, std::move(wrapped), route.get());
 }
 
-ApiHandler::RequestMetrics& ApiHandler::MetricsFor(const std::string& route, int status) {
-  // The registry's lookup takes a lock and builds label vectors; each network
-  // thread remembers the few (route, code) pairs it has seen instead.
-  struct Entry {
-    const ApiHandler* handler;
-    int status;
-    RequestMetrics metrics;
-  };
-  thread_local std::unordered_map<std::string, std::vector<Entry>> cache;
-  std::vector<Entry>& entries = cache[route];
-  for (Entry& e : entries) {
-    if (e.handler == this && e.status == status) return e.metrics;
+ApiHandler::RequestMetrics ApiHandler::MetricsFor(const std::string& route, int status) {
+  // The registry's lookup takes a lock and builds label vectors; the few
+  // (route, code) pairs seen are remembered here, read under a shared lock.
+  {
+    std::shared_lock<std::shared_mutex> lock(request_metrics_mutex_);
+    auto it = request_metrics_.find(route);
+    if (it != request_metrics_.end()) {
+      for (const auto& [code, metrics] : it->second) {
+        if (code == status) return metrics;
+      }
+    }
   }
   RequestMetrics m;
   m.requests = &metrics_.GetCounter("kiln_http_requests_total", "HTTP requests by route and code",
                                     {{"route", route}, {"code", std::to_string(status)}});
   m.latency = &metrics_.GetHistogram("kiln_http_request_duration_seconds", "HTTP request latency by route",
                                      {{"route", route}});
-  entries.push_back(Entry{this, status, m});
-  return entries.back().metrics;
+  std::lock_guard<std::shared_mutex> lock(request_metrics_mutex_);
+  request_metrics_[route].emplace_back(status, m);
+  return m;
 }
 
 void ApiHandler::Dispatch(const ApiRequest& req, Responder respond, std::string* route) {

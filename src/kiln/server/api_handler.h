@@ -62,7 +62,7 @@ class ApiHandler : public HttpHandler {
     Counter* requests = nullptr;
     Histogram* latency = nullptr;
   };
-  RequestMetrics& MetricsFor(const std::string& route, int status);
+  RequestMetrics MetricsFor(const std::string& route, int status);
   void Dispatch(const ApiRequest& request, Responder respond, std::string* route);
 
   void Submit(const ApiRequest& request, const ServedModel& model, Responder respond);
@@ -91,6 +91,9 @@ class ApiHandler : public HttpHandler {
   MetricsRegistry& metrics_;
   TenantAuth auth_;
   TimerQueue timers_;  // sync-mode deadlines
+  mutable std::shared_mutex request_metrics_mutex_;
+  // route → (status code, its metrics); guarded by request_metrics_mutex_
+  std::unordered_map<std::string, std::vector<std::pair<int, RequestMetrics>>> request_metrics_;
   RateLimiter rate_limiter_;
   std::map<std::string, const ServedModel*> model_routes_;  // name and aliases
   mutable std::shared_mutex sample_url_mutex_;  // shared to read the caches below

@@ -195,8 +195,8 @@ ApiHandler::RequestMetrics ApiHandler::MetricsFor(const std::string& route, int 
   RequestMetrics m;
   m.requests = &metrics_.GetCounter("kiln_http_requests_total", "HTTP requests by route and code",
                                     {{"route", route}, {"code", std::to_string(status)}});
-  m.latency = &metrics_.GetHistogram("kiln_http_request_duration_seconds", "HTTP request latency by route",
-                                     {{"route", route}});
+  m.latency = &metrics_.GetHistogram("kiln_http_request_duration_seconds", "HTTP request latency by route and code",
+                                     {{"route", route}, {"code", std::to_string(status)}});
   std::lock_guard<std::shared_mutex> lock(request_metrics_mutex_);
   request_metrics_[route].emplace_back(status, m);
   return m;

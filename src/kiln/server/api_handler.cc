@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <mutex>
@@ -63,6 +64,20 @@ std::string SseEvent(std::string_view type, std::string_view data) {
   std::string out = "event: ";
   out.append(type).append("\ndata: ").append(data).append("\n\n");
   return out;
+}
+
+// Seconds as milliseconds with 3 decimals ("12.345"), without printf (a
+// noticeable share of a request's CPU when it ran per access-log line).
+std::string FormatMillis(double seconds) {
+  const int64_t micros = std::max<int64_t>(0, std::llround(seconds * 1e6));
+  char buf[32];
+  char* end = std::to_chars(buf, buf + sizeof buf, micros / 1000).ptr;
+  const int64_t frac = micros % 1000;
+  *end++ = '.';
+  *end++ = static_cast<char>('0' + frac / 100);
+  *end++ = static_cast<char>('0' + frac / 10 % 10);
+  *end++ = static_cast<char>('0' + frac % 10);
+  return std::string(buf, end);
 }
 
 bool StartsWith(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
@@ -172,7 +187,7 @@ void ApiHandler::Handle(ApiRequest request, Responder respond) {
     line.append(request_id).append("\",\"method\":").append(Dump(json(method)));
     line.append(",\"path\":").append(Dump(json(path))).append(",\"route\":\"").append(*route);
     line.append("\",\"status\":").append(std::to_string(response.status));
-    line.append(",\"duration_ms\":").append(std::to_string(std::llround(seconds * 1e6) / 1e3));
+    line.append(",\"duration_ms\":").append(FormatMillis(seconds));
     line.append(",\"trace_id\":\"").append(trace_id).append("\",\"span_id\":\"").append(span_id).append("\"}");
     KILN_LOG(kInfo) << line;
     respond(std::move(response));

@@ -89,9 +89,12 @@ class Session : public std::enable_shared_from_this<Session> {
     }
     req.body = std::move(msg.body());
     req.request_id = NextRequestId();
-    beast::error_code ignored;
-    auto endpoint = stream_.socket().remote_endpoint(ignored);
-    if (!ignored) req.remote_address = endpoint.address().to_string();
+    if (remote_address_.empty()) {  // once per connection: getpeername is a syscall
+      beast::error_code ignored;
+      auto endpoint = stream_.socket().remote_endpoint(ignored);
+      remote_address_ = ignored ? "?" : endpoint.address().to_string();
+    }
+    req.remote_address = remote_address_;
 
     stream_.expires_never();  // the handler may take its time (sync mode); the client may wait
     handler_.Handle(std::move(req), [self = shared_from_this()](ApiResponse response) {
@@ -193,6 +196,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::deque<std::string> pending_;
   std::function<void()> stop_stream_;
   char discard_[256];
+  std::string remote_address_;
 };
 
 }  // namespace

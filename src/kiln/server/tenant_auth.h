@@ -1,7 +1,7 @@
 // TenantAuth: API key → tenant. Keys are stored only as SHA-256 hashes
-// (`kiln keys create` writes them); known keys and tenants are cached in
-// memory, and a miss asks the store, so keys created while the server runs
-// work at once. Thread-safe.
+// (`kiln keys create` writes them); keys verified once are remembered in
+// memory with their tenant, and a miss asks the store, so keys created while
+// the server runs work at once. Thread-safe.
 #pragma once
 
 #include <mutex>
@@ -25,7 +25,7 @@ class TenantAuth {
  private:
   JobStore& store_;
   std::shared_mutex mutex_;  // shared for lookups (every request), exclusive to add
-  std::unordered_map<std::string, Tenant> by_key_hash_;  // guarded by mutex_
+  std::unordered_map<std::string, Tenant> by_verified_key_;  // guarded by mutex_
 };
 
 // A new API key: "kiln_" + 32 random bytes, base64url.

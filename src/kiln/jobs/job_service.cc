@@ -122,7 +122,21 @@ StatusOr<std::shared_ptr<const Job>> JobService::Get(std::string_view id) {
     if (it != jobs_.end()) return it->second;
   }
   KILN_ASSIGN_OR_RETURN(Job job, store_.Get(id));
-  return std::shared_ptr<const Job>(std::make_shared<const Job>(std::move(job)));
+  // A finished job from before a restart (or evicted) joins the index, so a
+  // client polling it reads memory from then on, not the database. Only when
+  // absent: a snapshot the workers wrote meanwhile is newer than this read.
+  auto shared = std::make_shared<const Job>(std::move(job));
+  if (!IsTerminal(shared->state)) return shared;  // unfinished jobs are indexed by Recover/Submit
+  std::lock_guard<std::shared_mutex> lock(mutex_);
+  auto [it, inserted] = jobs_.emplace(shared->id, shared);
+  if (inserted) {
+    finished_order_.push_back(shared->id);
+    while (finished_order_.size() > kMaxRememberedFinished) {
+      jobs_.erase(finished_order_.front());
+      finished_order_.pop_front();
+    }
+  }
+  return it->second;
 }
 
 Status JobService::Cancel(std::string_view id) {

@@ -42,8 +42,10 @@ void TimerQueue::Run() {
       continue;
     }
     auto first = timers_.begin();
-    if (first->first.first > Clock::now()) {
-      wake_.wait_until(lock, first->first.first);
+    // A copy: while waiting (unlocked) a Cancel may erase this timer.
+    const Clock::time_point due = first->first.first;
+    if (due > Clock::now()) {
+      wake_.wait_until(lock, due);
       continue;
     }
     std::function<void()> fn = std::move(first->second);

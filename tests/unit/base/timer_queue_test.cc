@@ -65,3 +65,24 @@ TEST(TimerQueueTest, DestructorDropsPendingTimers) {
 
 }  // namespace
 }  // namespace kiln
+
+namespace kiln {
+namespace {
+
+// Cancelling the timer the queue is waiting for (found by ASan in the sync
+// mode of the API: the wait must not read the erased timer).
+TEST(TimerQueueTest, CancelTheTimerBeingWaitedFor) {
+  TimerQueue q;
+  for (int i = 0; i < 50; ++i) {
+    const uint64_t id = q.Schedule(TimerQueue::Clock::now() + std::chrono::milliseconds(200), [] {});
+    std::this_thread::sleep_for(std::chrono::microseconds(200));  // the queue is now waiting for it
+    EXPECT_TRUE(q.Cancel(id));
+  }
+  std::atomic<bool> ran{false};
+  q.Schedule(TimerQueue::Clock::now() + std::chrono::milliseconds(5), [&] { ran = true; });
+  for (int i = 0; i < 2000 && !ran; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  EXPECT_TRUE(ran.load());
+}
+
+}  // namespace
+}  // namespace kiln

@@ -72,6 +72,14 @@ void EventHub::Publish(const JobEvent& event) {
   }
 }
 
+std::vector<std::string> EventHub::WatchedJobs() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<std::string> out;
+  out.reserve(subscribers_.size());
+  for (const auto& [job_id, subscribers] : subscribers_) out.push_back(job_id);
+  return out;
+}
+
 size_t EventHub::kept_events() const {
   std::lock_guard<std::mutex> lock(mu_);
   return last_.size();

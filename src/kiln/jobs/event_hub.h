@@ -17,6 +17,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <vector>
 #include <unordered_map>
 #include <utility>
 
@@ -45,6 +46,9 @@ class EventHub {
   // callback itself that unsubscribes: that call finishes). Unknown ids are ignored.
   void Unsubscribe(uint64_t subscription);
   void Publish(const JobEvent& event);
+
+  // Jobs that have at least one subscriber now (to push queue positions to).
+  std::vector<std::string> WatchedJobs() const;
 
   // Jobs whose last event is kept (for tests and metrics).
   size_t kept_events() const;

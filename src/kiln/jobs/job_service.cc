@@ -180,6 +180,7 @@ StatusOr<std::shared_ptr<const Job>> JobService::Start(std::string_view id, int 
   queue_time_.Observe(static_cast<double>(now - job.created_ms) / 1000.0);
   queue_depth_.Set(static_cast<double>(queue_.size()));
   Remember(job);
+  PublishQueuePositions();
   Publish(job, "running",
           nlohmann::json{{"status", "Pending"}, {"state", "running"}, {"batch_size", batch_size}}.dump(), false);
   return Get(id);
@@ -262,6 +263,19 @@ void JobService::SendWebhook(const Job& job) {
   d.body = body.dump();
   d.traceparent = job.traceparent;
   webhooks_->Enqueue(std::move(d));
+}
+
+void JobService::PublishQueuePositions() {
+  // A job left the queue: everyone watching a waiting job learns its new place.
+  for (const std::string& id : events_.WatchedJobs()) {
+    const int64_t position = queue_.PositionOf(id);
+    if (position < 0) continue;  // running or finished
+    JobEvent e;
+    e.job_id = id;
+    e.type = "queued";
+    e.data_json = nlohmann::json{{"status", "Pending"}, {"state", "queued"}, {"queue_position", position}}.dump();
+    events_.Publish(e);
+  }
 }
 
 StatusOr<int> JobService::Recover() {

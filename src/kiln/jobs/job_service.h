@@ -82,6 +82,7 @@ class JobService {
   void Remember(Job job);
   void Publish(const Job& job, std::string_view type, std::string data_json, bool terminal);
   void SendWebhook(const Job& job);
+  void PublishQueuePositions();
   void AddActive(const std::string& tenant, int delta);
   QueuedJob ToQueued(const Job& job) const;
 

@@ -61,6 +61,24 @@ def test_sse_stream_status_progress_done(server):
         wait_idle(server, server.key, [blocker["id"], ack["id"]])
 
 
+def test_sse_pushes_queue_position_as_jobs_ahead_start(server):
+    # Three jobs ahead with one worker and no batching: the watched job's place
+    # is pushed as each of them starts, down to 0 before it runs itself.
+    ahead = [submit_ok(server, server.key, {"prompt": "ahead %d" % i, "width": 128, "height": 128, "steps": 8})
+             for i in range(3)]
+    ack = submit_ok(server, server.key, dict(FAST, prompt="watched place"))
+    try:
+        events = read_sse(events_url(server, ack["id"]), {"x-key": server.key}, timeout=120)
+        places = [data["queue_position"] for name, data in events
+                  if name in ("status", "queued") and "queue_position" in data]
+        assert len(places) >= 2, events
+        assert places == sorted(places, reverse=True), places
+        assert places[-1] == 0, places
+        assert [name for name, _ in events][-1] == "done", events
+    finally:
+        wait_idle(server, server.key, [a["id"] for a in ahead] + [ack["id"]])
+
+
 def test_sse_of_a_finished_job_ends_at_once(server):
     ack = submit_ok(server, server.key, dict(FAST, prompt="already done"))
     wait_ready(server, server.key, ack["id"])

@@ -85,6 +85,15 @@ def run_wrk(args, url, headers=(), script=None):
     return parse_wrk(out)
 
 
+def new_data_dir(args, work, name):
+    """A data directory under work with a key for the tenant "bench"; returns (dir, key)."""
+    data = os.path.join(work, name)
+    os.makedirs(data)
+    key = subprocess.run([args.kiln, "keys", "create", "--tenant", "bench", "--data-dir", data],
+                         capture_output=True, text=True, check=True).stdout.strip()
+    return data, key
+
+
 def start_kiln(args, data_dir, port, workers, io_threads=2):
     env = dict(os.environ)
     log = open(os.path.join(data_dir, f"serve-{port}.log"), "w")
@@ -123,10 +132,7 @@ def main():
     procs = []
     try:
         # kiln for get_result: one real Ready job to poll.
-        data_get = os.path.join(work, "get")
-        os.makedirs(data_get)
-        key = subprocess.run([args.kiln, "keys", "create", "--tenant", "bench", "--data-dir", data_get],
-                             capture_output=True, text=True, check=True).stdout.strip()
+        data_get, key = new_data_dir(args, work, "get")
         port_get = free_port()
         kiln_get = start_kiln(args, data_get, port_get, workers=1)
         procs.append(kiln_get)
@@ -175,10 +181,7 @@ http {{
         wait_ready(f"http://127.0.0.1:{nginx_port}/v1/get_result")
 
         # kiln for submits: API only.
-        data_sub = os.path.join(work, "submit")
-        os.makedirs(data_sub)
-        key_sub = subprocess.run([args.kiln, "keys", "create", "--tenant", "bench", "--data-dir", data_sub],
-                                 capture_output=True, text=True, check=True).stdout.strip()
+        data_sub, key_sub = new_data_dir(args, work, "submit")
         port_sub = free_port()
         kiln_sub = start_kiln(args, data_sub, port_sub, workers=0)
         procs.append(kiln_sub)

@@ -1,5 +1,6 @@
 // kiln check-golden DIR: runs one golden case folder through the engine and
-// compares every output with its reference.
+// compares every output with its reference: a flux case (io.safetensors with
+// a case_spec) or the NSFW classifier's folder (golden.safetensors; nsfw_golden.h).
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -8,6 +9,7 @@
 #include "kiln/base/flags.h"
 #include "kiln/app/golden_case.h"
 #include "kiln/app/golden_report.h"
+#include "kiln/app/nsfw_golden.h"
 #include "kiln/base/thread_pool.h"
 #include "kiln/models/autoencoder/autoencoder.h"
 #include "kiln/models/flux/flux_transformer.h"
@@ -20,6 +22,7 @@ namespace {
 
 const std::vector<FlagSpec> kFlags = {
     {"threads", false, "compute threads (default: all CPUs)"},
+    {"model", false, "nsfw golden: the classifier's directory (default models/nsfw-mobilenet-v2)"},
     {"intermediates", true, "also compare intermediates.safetensors, when present (informational)"},
     {"help", true, "show this help"},
 };
@@ -201,6 +204,22 @@ Status RunAutoencoder(const GoldenCase& c, ThreadPool& pool, GoldenReport& repor
   return Status::Ok();
 }
 
+// The nsfw folder has no case_spec: its own runner, absolute tolerance.
+int CheckNsfwGolden(const std::string& dir, const std::string& model_dir, ThreadPool& pool) {
+  std::printf("case %s (nsfw classifier, model %s)\n", dir.c_str(), model_dir.c_str());
+  GoldenBounds bounds;
+  bounds.max_abs = kNsfwGoldenMaxAbs;
+  GoldenReport report(bounds);
+  const Status status = RunNsfwGolden(dir, model_dir, pool, report);
+  if (!status.ok()) {
+    std::fprintf(stderr, "kiln check-golden: %s\n", status.message().c_str());
+    return 2;
+  }
+  std::printf("%s: %d tensors compared (max abs <= %.0e), %s\n", dir.c_str(), report.compared(), kNsfwGoldenMaxAbs,
+              report.passed() ? "PASS" : "FAIL");
+  return report.passed() ? 0 : 1;
+}
+
 }  // namespace
 
 int CheckGoldenCommand(int argc, char** argv) {
@@ -219,6 +238,7 @@ int CheckGoldenCommand(int argc, char** argv) {
   ThreadPool& pool = ThreadPool::Default();
 
   const std::string dir = flags->positional()[0];
+  if (IsNsfwGoldenDir(dir)) return CheckNsfwGolden(dir, flags->GetString("model", "models/nsfw-mobilenet-v2"), pool);
   auto c = GoldenCase::Open(dir);
   if (!c.ok()) {
     std::fprintf(stderr, "kiln check-golden: %s\n", c.status().message().c_str());

@@ -13,9 +13,15 @@ void GoldenReport::Compare(const std::string& name, const float* out, int64_t co
     return;
   }
   const TensorDiff diff = CompareTensors(Tensor::View(DType::kF32, ref.shape(), out, nullptr), ref);
-  const bool ok = diff.Within(bounds_.max_rel, bounds_.rel_l2);
-  std::printf("%-44s max_rel %.3e  rel_l2 %.3e  %s\n", name.c_str(), diff.max_rel, diff.rel_l2,
-              !gating ? "(info)" : ok ? "ok" : "FAIL");
+  const bool absolute = bounds_.max_abs > 0;
+  const bool ok = absolute ? !diff.non_finite && diff.max_abs_err <= bounds_.max_abs
+                           : diff.Within(bounds_.max_rel, bounds_.rel_l2);
+  const char* verdict = !gating ? "(info)" : ok ? "ok" : "FAIL";
+  if (absolute) {
+    std::printf("%-44s max_abs %.3e  max_rel %.3e  %s\n", name.c_str(), diff.max_abs_err, diff.max_rel, verdict);
+  } else {
+    std::printf("%-44s max_rel %.3e  rel_l2 %.3e  %s\n", name.c_str(), diff.max_rel, diff.rel_l2, verdict);
+  }
   if (gating) {
     ++compared_;
     if (!ok) ++failures_;

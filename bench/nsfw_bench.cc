@@ -1,0 +1,65 @@
+// Throughput of the NSFW image classifier (models/nsfw-mobilenet-v2, the
+// nsfwjs MobileNetV2 at 224×224, ~0.3 GFLOP per image) at batch 1 and 16,
+// with 1 and 2 threads: images/s from the median wall time of the repeats.
+//
+// Usage: nsfw_bench [--model DIR] [--reps N]   (default models/nsfw-mobilenet-v2, 9)
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "kiln/base/thread_pool.h"
+#include "kiln/models/mobilenet_v2/nsfw_classifier.h"
+
+namespace kiln {
+namespace {
+
+int Main(int argc, char** argv) {
+  std::string model_dir = "models/nsfw-mobilenet-v2";
+  int reps = 9;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    if (std::strcmp(argv[i], "--model") == 0) model_dir = argv[i + 1];
+    if (std::strcmp(argv[i], "--reps") == 0) reps = std::max(1, std::atoi(argv[i + 1]));
+  }
+  auto classifier = NsfwClassifier::Load(model_dir);
+  if (!classifier.ok()) {
+    std::fprintf(stderr, "nsfw_bench: %s\n", classifier.status().ToString().c_str());
+    return 1;
+  }
+  constexpr int kSide = NsfwClassifier::kInputSize;
+  constexpr int kMaxBatch = 16;
+  std::vector<uint8_t> rgb(static_cast<size_t>(kMaxBatch) * kSide * kSide * 3);
+  for (size_t i = 0; i < rgb.size(); ++i) rgb[i] = static_cast<uint8_t>((i * 2654435761u) >> 24);
+  std::vector<NsfwResult> results(kMaxBatch);
+
+  std::printf("%-8s %-8s %12s %12s %10s\n", "threads", "batch", "median ms", "best ms", "images/s");
+  for (int threads : {1, 2}) {
+    ThreadPool pool(threads);
+    for (int batch : {1, kMaxBatch}) {
+      const auto run = [&] {
+        const Status s = (*classifier)->ClassifyBatch(pool, rgb.data(), batch, results.data());
+        if (!s.ok()) std::abort();
+      };
+      run();  // warm: buffers sized, caches filled
+      std::vector<double> ms;
+      for (int r = 0; r < reps; ++r) {
+        const auto t0 = std::chrono::steady_clock::now();
+        run();
+        ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+      }
+      std::sort(ms.begin(), ms.end());
+      const double median = ms[ms.size() / 2];
+      std::printf("%-8d %-8d %12.2f %12.2f %10.1f\n", threads, batch, median, ms.front(), batch * 1000.0 / median);
+    }
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace kiln
+
+int main(int argc, char** argv) { return kiln::Main(argc, argv); }

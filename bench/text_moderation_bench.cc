@@ -3,9 +3,10 @@
 // reads the same matches) over it. Realistic prompts: ordinary ones, long
 // ones, obfuscated ones, several languages.
 //
-// Usage: text_moderation_bench [--data DIR] [--seconds S]
+// Usage: text_moderation_bench [--data DIR] [--seconds S] [--show 1]
 //   --data: the data directory with lexicons/ and moderation/ (default "data",
-//   i.e. run from the repository root); --seconds: measuring time (default 2).
+//   i.e. run from the repository root); --seconds: measuring time (default 2);
+//   --show 1: first print each prompt's normalised text and matches.
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -49,14 +50,17 @@ const std::vector<std::string> kPrompts = {
 int main(int argc, char** argv) {
   std::string data_dir = "data";
   double seconds = 2.0;
+  bool show = false;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
     if (flag == "--data") {
       data_dir = argv[i + 1];
     } else if (flag == "--seconds") {
       seconds = std::atof(argv[i + 1]);
+    } else if (flag == "--show") {
+      show = std::string(argv[i + 1]) != "0";
     } else {
-      std::fprintf(stderr, "usage: text_moderation_bench [--data DIR] [--seconds S]\n");
+      std::fprintf(stderr, "usage: text_moderation_bench [--data DIR] [--seconds S] [--show 1]\n");
       return 2;
     }
   }
@@ -76,6 +80,20 @@ int main(int argc, char** argv) {
   std::vector<kiln::TermMatch> matches;
   size_t bytes_per_round = 0;
   for (const std::string& p : kPrompts) bytes_per_round += p.size();
+
+  if (show) {
+    for (const std::string& p : kPrompts) {
+      kiln::NormalizeText(p, &normalized);
+      matcher.Match(normalized, &matches);
+      std::printf("%s\n  -> \"%s\"%s\n", p.c_str(), normalized.text.c_str(),
+                  kiln::EvaluateMinorSexualRule(matches).blocked ? "  [minor+sexual: blocked]" : "");
+      for (const kiln::TermMatch& m : matches) {
+        const kiln::LexiconEntry& e = matcher.term(m.term_id);
+        std::printf("     %s/%s %s \"%s\" at [%zu,%zu)\n", e.source.c_str(), e.language.c_str(),
+                    std::string(kiln::TermCategoryName(m.category)).c_str(), e.term.c_str(), m.begin, m.end);
+      }
+    }
+  }
 
   // Normalise only, then normalise + match + rule.
   for (int mode = 0; mode < 2; ++mode) {

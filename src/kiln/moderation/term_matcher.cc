@@ -15,17 +15,15 @@ uint16_t CountLetters(std::string_view pattern) {
   return letters;
 }
 
-// The term with every "l" read as "i" (what the normaliser makes of a
-// leetspeak "1"), or "" when it has no "l" or the result would put two "i"s
-// side by side (the normaliser would have merged those into one).
-std::string LReadAsI(std::string_view pattern) {
-  if (pattern.find('l') == std::string_view::npos) return {};
-  std::string variant(pattern);
+// The term as someone would write it with "1" for every "l" ("s1ut", "chi1d");
+// normalising that gives exactly what such a prompt normalises to (the
+// normaliser reads "1" as "i" and merges an "i" next to it). "" when the term
+// has no "l".
+std::string WithOneForL(std::string_view term) {
+  if (term.find_first_of("lL") == std::string_view::npos) return {};
+  std::string variant(term);
   for (char& c : variant) {
-    if (c == 'l') c = 'i';
-  }
-  for (size_t k = 1; k < variant.size(); ++k) {
-    if (variant[k] == 'i' && variant[k - 1] == 'i') return {};
+    if (c == 'l' || c == 'L') c = '1';
   }
   return variant;
 }
@@ -37,6 +35,7 @@ TermMatcher TermMatcher::Build(std::vector<LexiconEntry> terms) {
   m.terms_ = std::move(terms);
   AhoCorasickBuilder builder;
   NormalizedText normalized;
+  NormalizedText variant_normalized;
   auto add = [&](std::string_view pattern, const uint8_t* runs, uint32_t term_id, bool spaced) {
     const auto offset = static_cast<uint32_t>(m.runs_.size());
     m.runs_.insert(m.runs_.end(), runs, runs + pattern.size());
@@ -53,8 +52,12 @@ TermMatcher TermMatcher::Build(std::vector<LexiconEntry> terms) {
       continue;
     }
     add(text, normalized.run.data(), id, true);
-    const std::string variant = LReadAsI(text);
-    if (!variant.empty()) add(variant, normalized.run.data(), id, true);
+    const std::string variant = WithOneForL(m.terms_[id].term);
+    if (variant.empty()) continue;
+    NormalizeText(variant, &variant_normalized);
+    if (variant_normalized.text != text && variant_normalized.text.size() > 1) {
+      add(variant_normalized.text, variant_normalized.run.data(), id, true);
+    }
   }
   m.automaton_ = builder.Build();
   return m;

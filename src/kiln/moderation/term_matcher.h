@@ -13,7 +13,8 @@
 // term's: the same length, or 3+ in the text ("asssss" is "ass", "fuuuck" is
 // "fuck"), or 2 where the term has 1 and the term has at least 4 letters
 // ("fuuck"; not "good" for "god"). Leetspeak "1" is read as "i"; terms with
-// an "l" are also compiled with every "l" read as "i", so "s1ut" matches.
+// an "l" are also compiled as normalised with every "l" written "1", so
+// "s1ut" and "chi1d" match.
 #pragma once
 
 #include <cstddef>

@@ -62,6 +62,9 @@ TEST(MinorSexualRuleTest, BlocksObfuscatedSpellings) {
            "s3xy 13yo",
            "a n.u.d.e kid",
            "nude_teen",
+           "N@ked ch1ld",
+           "nak3d chi1d",
+           "s3xy 1o1ita and a teen",
        }) {
     EXPECT_TRUE(Check(prompt).blocked) << prompt;
   }

@@ -99,7 +99,10 @@ TEST(TermMatcherTest, ReportsLanguageCategoryAndOriginalSpan) {
 }
 
 TEST(TermMatcherTest, RepeatedLetterRules) {
-  const TermMatcher m = SmallMatcher({"god", "fuck", "ass", "xxx", "2 girls 1 cup"});
+  const TermMatcher m = SmallMatcher({"god", "fuck", "ass", "xxx", "2 girls 1 cup", "kill"});
+  EXPECT_TRUE(Hits(m, "ki11", "kill"));  // "1" for "l" twice: "ii" is a double letter like "ll"
+  EXPECT_TRUE(Hits(m, "KILL", "kill"));
+  EXPECT_FALSE(Hits(m, "kil", "kill"));
   EXPECT_TRUE(Hits(m, "god", "god"));
   EXPECT_FALSE(Hits(m, "good", "god"));     // a double letter in a short term is a different word
   EXPECT_TRUE(Hits(m, "gooood", "god"));    // 3+ is stretching

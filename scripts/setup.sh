@@ -21,6 +21,8 @@ PACKAGES=(
   nlohmann-json3-dev libopenblas-pthread-dev libpng-dev zlib1g-dev libsentencepiece-dev
   # serving: HTTP (Boost.Beast/Asio), job store, HMAC/SHA-256, jpeg/webp output, config file
   libboost-dev libsqlite3-dev libssl-dev libjpeg62-turbo-dev libwebp-dev libtomlplusplus-dev
+  # moderation: Unicode NFKC, case folding and accent stripping of prompts
+  libutf8proc-dev
   # server tests and benchmarks: load generator, the nginx ceiling, the playground's browser test
   wrk nginx-light chromium chromium-driver
   # reference implementation, parity tests and the PyTorch benchmark (not needed at run time)

@@ -71,6 +71,19 @@ Status JsonFields::IntList(const std::string& name, std::vector<int64_t>* out) {
   return Status::Ok();
 }
 
+Status JsonFields::StringList(const std::string& name, std::vector<std::string>* out) {
+  const nlohmann::json* v = Find(name);
+  if (v == nullptr) return Status::Ok();
+  if (!v->is_array()) return FieldError(name, "must be an array of strings");
+  std::vector<std::string> values;
+  for (size_t i = 0; i < v->size(); ++i) {
+    if (!(*v)[i].is_string()) return FieldError(name + "[" + std::to_string(i) + "]", "must be a string");
+    values.push_back((*v)[i].get<std::string>());
+  }
+  *out = std::move(values);
+  return Status::Ok();
+}
+
 Status JsonFields::Object(const std::string& name, const nlohmann::json** out) {
   const nlohmann::json* v = Find(name);
   if (v != nullptr && !v->is_object()) return FieldError(name, "must be an object");

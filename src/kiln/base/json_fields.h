@@ -32,6 +32,7 @@ class JsonFields {
   Status Bool(const std::string& name, bool* out);
   Status String(const std::string& name, std::string* out);
   Status IntList(const std::string& name, std::vector<int64_t>* out);
+  Status StringList(const std::string& name, std::vector<std::string>* out);
   // A nested object: *out points into the parsed JSON, or is nullptr when absent.
   Status Object(const std::string& name, const nlohmann::json** out);
 

@@ -21,7 +21,7 @@ fi
 key=$(cat var/demo.key)
 cat <<MSG
 
-  Playground:  http://127.0.0.1:8080/   (paste the key below)
+  Playground:  http://127.0.0.1:8080/   (paste the key below; another --port changes the URLs)
   API key:     $key   (kept in var/demo.key; more: build/release/kiln keys create --tenant NAME)
   Try:         curl -s -X POST http://127.0.0.1:8080/v1/kiln-shapes -H "x-key: $key" \\
                  -d '{"prompt": "a large red circle in the top left on a white background", "seed": 7}'

@@ -200,8 +200,9 @@ def test_prefer_wait_returns_the_result(server):
 
 
 def test_prefer_wait_times_out_with_pending(server):
-    blocker = submit_ok(server, server.key, dict(SLOW, prompt="blocker"))
-    ids = [blocker["id"]]
+    # Three slow jobs ahead (several seconds of work), so the 1 s wait is over
+    # long before this job can run, even on a heavily loaded machine.
+    ids = [submit_ok(server, server.key, dict(SLOW, prompt="blocker %d" % i))["id"] for i in range(3)]
     try:
         start = time.monotonic()
         r = submit(server, server.key, dict(FAST, prompt="waits too little"), headers={"Prefer": "wait=1"},

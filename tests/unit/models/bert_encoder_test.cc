@@ -4,13 +4,16 @@
 
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <memory>
 #include <random>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "kiln/base/file_util.h"
 #include "kiln/checkpoint/safetensors.h"
+#include "kiln/models/bert/sentence_embedder.h"
 #include "testing/tensor_compare.h"
 
 namespace kiln {
@@ -204,6 +207,84 @@ TEST(BertEncoderLoadTest, AcceptsTheBertPrefix) {
   auto file = WriteAndOpen(TinyWeights(config, "bert."), "prefixed");
   ASSERT_NE(file, nullptr);
   EXPECT_TRUE(BertEncoder::Load(*file, config).ok());
+}
+
+// A sentence-transformers directory around the tiny BERT: the loader's
+// checks and the whole Embed path, without the real model.
+class BertSentenceEmbedderTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = ::testing::TempDir() + "/bert_sentence_embedder_test";
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_ + "/1_Pooling");
+    std::string vocab = "[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\nthe\ncat\nsat\n.\n";
+    for (int i = 9; i < 50; ++i) vocab.append("w").append(std::to_string(i)).append("\n");
+    Write("vocab.txt", vocab);
+    Write("config.json", R"({"vocab_size": 50, "hidden_size": 16, "num_hidden_layers": 2,
+        "num_attention_heads": 4, "intermediate_size": 24, "max_position_embeddings": 32,
+        "type_vocab_size": 2, "hidden_act": "gelu", "layer_norm_eps": 1e-12})");
+    Write("sentence_bert_config.json", R"({"max_seq_length": 8, "do_lower_case": false})");
+    Write("1_Pooling/config.json", R"({"word_embedding_dimension": 16, "pooling_mode_cls_token": false,
+        "pooling_mode_mean_tokens": true, "pooling_mode_max_tokens": false,
+        "pooling_mode_mean_sqrt_len_tokens": false})");
+    Write("modules.json", R"([{"idx": 0, "type": "sentence_transformers.models.Transformer"},
+        {"idx": 1, "type": "sentence_transformers.models.Pooling"},
+        {"idx": 2, "type": "sentence_transformers.models.Normalize"}])");
+    ASSERT_TRUE(WriteSafetensors(dir_ + "/model.safetensors", TinyWeights(TinyConfig())).ok());
+  }
+  void Write(const std::string& name, const std::string& text) {
+    ASSERT_TRUE(WriteStringToFile(dir_ + "/" + name, text).ok()) << name;
+  }
+
+  std::string dir_;
+};
+
+TEST_F(BertSentenceEmbedderTest, EmbedsUnitVectorsAndCutsLongTexts) {
+  auto embedder = SentenceEmbedder::Load(dir_);
+  ASSERT_TRUE(embedder.ok()) << embedder.status().ToString();
+  EXPECT_EQ((*embedder)->dim(), 16);
+  EXPECT_EQ((*embedder)->max_seq_length(), 8);
+  EXPECT_TRUE((*embedder)->normalize());
+  ThreadPool pool(2);
+  SentenceEmbedderWorkspace ws;
+  const std::vector<std::string> texts = {"The cat sat.", "the the the the the the the the the the", ""};
+  std::vector<float> out(texts.size() * 16);
+  (*embedder)->Embed(pool, texts, out.data(), ws);
+  EXPECT_EQ(ws.tokens.seq_len, 8);
+  for (size_t b = 0; b < texts.size(); ++b) {
+    double norm = 0.0;
+    for (int i = 0; i < 16; ++i) norm += static_cast<double>(out[b * 16 + i]) * out[b * 16 + i];
+    EXPECT_NEAR(std::sqrt(norm), 1.0, 1e-5) << texts[b];
+  }
+  // Alone, unpadded: the same embedding as in the padded batch.
+  std::vector<float> alone(16);
+  (*embedder)->Embed(pool, {texts[0]}, alone.data(), ws);
+  for (int i = 0; i < 16; ++i) EXPECT_NEAR(alone[i], out[i], 1e-5);
+}
+
+TEST_F(BertSentenceEmbedderTest, UnsupportedOrMissingConfigurationIsNamed) {
+  Write("1_Pooling/config.json", R"({"pooling_mode_cls_token": true, "pooling_mode_mean_tokens": false})");
+  auto cls = SentenceEmbedder::Load(dir_);
+  ASSERT_FALSE(cls.ok());
+  EXPECT_NE(cls.status().message().find("1_Pooling/config.json"), std::string::npos) << cls.status().ToString();
+
+  SetUp();
+  Write("sentence_bert_config.json", R"({"max_seq_length": 64})");  // above max_position_embeddings 32
+  auto too_long = SentenceEmbedder::Load(dir_);
+  ASSERT_FALSE(too_long.ok());
+  EXPECT_NE(too_long.status().message().find("max_seq_length"), std::string::npos) << too_long.status().ToString();
+
+  SetUp();
+  Write("vocab.txt", "[PAD]\n[UNK]\n[CLS]\n[SEP]\n");
+  auto short_vocab = SentenceEmbedder::Load(dir_);
+  ASSERT_FALSE(short_vocab.ok());
+  EXPECT_NE(short_vocab.status().message().find("vocab_size"), std::string::npos) << short_vocab.status().ToString();
+
+  SetUp();
+  std::filesystem::remove(dir_ + "/modules.json");
+  auto missing = SentenceEmbedder::Load(dir_);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.status().message().find("modules.json"), std::string::npos) << missing.status().ToString();
 }
 
 TEST(BertMeanPoolTest, AveragesRealTokensThenNormalises) {

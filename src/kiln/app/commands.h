@@ -10,5 +10,6 @@ int GenerateCommand(int argc, char** argv);
 int BenchCommand(int argc, char** argv);
 int ServeCommand(int argc, char** argv);
 int KeysCommand(int argc, char** argv);
+int EmbedCommand(int argc, char** argv);
 
 }  // namespace kiln

@@ -17,6 +17,7 @@ constexpr Command kCommands[] = {
     {"keys", kiln::KeysCommand, "create API keys for tenants (kiln keys create --tenant NAME)"},
     {"generate", kiln::GenerateCommand, "generate an image with a FLUX.1-architecture model"},
     {"check-golden", kiln::CheckGoldenCommand, "check parity with a golden case folder (../shared/golden format)"},
+    {"embed", kiln::EmbedCommand, "sentence embeddings with MiniLM-L6 (kiln embed [--model DIR] TEXT ...)"},
     {"bench", kiln::BenchCommand, "benchmark the engine (kiln bench flux ...)"},
 };
 

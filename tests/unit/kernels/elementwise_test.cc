@@ -48,6 +48,27 @@ TEST(ElementwiseTest, GeluTanhMatchesTorchFormula) {
   CheckUnary(GeluTanh, gelu, -8.0f, 8.0f);
 }
 
+TEST(GeluErfTest, MatchesExactFormula) {
+  CheckUnary(GeluErf, [](double x) { return 0.5 * x * (1.0 + std::erf(x / std::sqrt(2.0))); }, -8.0f, 8.0f);
+}
+
+TEST(GeluErfTest, KnownValuesAndExtremes) {
+  // torch.nn.functional.gelu (approximate="none") in f64: gelu(1) and gelu(-1).
+  const std::vector<float> in = {-1e4f, -90.0f, -1.0f, 0.0f, 1.0f, 90.0f, 1e4f};
+  ThreadPool pool(1);
+  std::vector<float> out(in.size());
+  GeluErf(pool, out.data(), in.data(), static_cast<int64_t>(in.size()));
+  EXPECT_NEAR(out[2], -0.15865525393145707, 3e-7);
+  EXPECT_NEAR(out[4], 0.8413447460685429, 3e-7);
+  EXPECT_EQ(out[3], 0.0f);
+  for (size_t i = 0; i < in.size(); ++i) {
+    EXPECT_TRUE(std::isfinite(out[i])) << "x=" << in[i];
+    if (std::fabs(in[i]) >= 90.0f) {
+      EXPECT_EQ(out[i], in[i] > 0 ? in[i] : 0.0f) << "x=" << in[i];
+    }
+  }
+}
+
 TEST(ElementwiseTest, ExtremeInputsStayFinite) {
   const std::vector<float> in = {-1e4f, -200.0f, -90.0f, 0.0f, 90.0f, 200.0f, 1e4f};
   ThreadPool pool(1);

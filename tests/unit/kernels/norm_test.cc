@@ -48,6 +48,29 @@ void CheckLayerNorm(int64_t rows, int64_t cols) {
 }
 
 TEST(NormTest, LayerNormOddSizes) { CheckLayerNorm(7, 33); }
+
+void CheckLayerNormAffine(int64_t rows, int64_t cols) {
+  const auto in = RandomVector(rows * cols, 22, 99.0f, 101.0f);
+  const auto gamma = RandomVector(cols, 23, 0.5f, 1.5f);
+  const auto beta = RandomVector(cols, 24, -1.0f, 1.0f);
+  std::vector<double> want;
+  for (int64_t r = 0; r < rows; ++r) {
+    const auto y = Standardise(in.data() + r * cols, cols, kEps);
+    for (int64_t c = 0; c < cols; ++c) want.push_back(y[c] * gamma[c] + beta[c]);
+  }
+  for (int threads : kThreadCounts) {
+    ThreadPool pool(threads);
+    std::vector<float> out(in.size());
+    LayerNormAffine(pool, out.data(), in.data(), gamma.data(), beta.data(), rows, cols, kEps);
+    EXPECT_TRUE(AllNear(out, want, 2e-4, 1e-4)) << "threads=" << threads;
+    std::vector<float> in_place = in;
+    LayerNormAffine(pool, in_place.data(), in_place.data(), gamma.data(), beta.data(), rows, cols, kEps);
+    EXPECT_EQ(in_place, out) << "threads=" << threads;
+  }
+}
+
+TEST(NormTest, LayerNormAffineOddSizes) { CheckLayerNormAffine(7, 33); }
+TEST(NormTest, LayerNormAffineManyRowsThreaded) { CheckLayerNormAffine(1001, 37); }
 TEST(NormTest, LayerNormManyRowsThreaded) { CheckLayerNorm(1001, 37); }
 
 void CheckRmsNorm(int64_t rows, int64_t cols) {

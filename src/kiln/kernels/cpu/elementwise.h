@@ -11,6 +11,8 @@ namespace kiln::cpu {
 void Silu(ThreadPool& pool, float* out, const float* in, int64_t n);
 // GELU, tanh approximation: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))
 void GeluTanh(ThreadPool& pool, float* out, const float* in, int64_t n);
+// GELU, exact: 0.5·x·(1 + erf(x/√2)) (torch's default, HF BERT's "gelu")
+void GeluErf(ThreadPool& pool, float* out, const float* in, int64_t n);
 // out = a + b
 void Add(ThreadPool& pool, float* out, const float* a, const float* b, int64_t n);
 

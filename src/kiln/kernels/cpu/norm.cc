@@ -36,6 +36,24 @@ void LayerNorm(ThreadPool& pool, float* out, const float* in, int64_t rows, int6
       MinRows(cols));
 }
 
+void LayerNormAffine(ThreadPool& pool, float* out, const float* in, const float* gamma, const float* beta,
+                     int64_t rows, int64_t cols, float eps) {
+  pool.ParallelFor(
+      rows,
+      [&](int64_t begin, int64_t end) {
+        for (int64_t r = begin; r < end; ++r) {
+          const float* x = in + r * cols;  // (cols)
+          float* y = out + r * cols;       // (cols)
+          const double mean = SumDouble(x, cols) / cols;
+          const double var = SumSquaredDeviation(x, cols, mean) / cols;
+          const float rstd = static_cast<float>(1.0 / std::sqrt(var + eps));
+          const float m = static_cast<float>(mean);
+          for (int64_t c = 0; c < cols; ++c) y[c] = (x[c] - m) * rstd * gamma[c] + beta[c];
+        }
+      },
+      MinRows(cols));
+}
+
 void RmsNorm(ThreadPool& pool, float* out, const float* in, const float* scale, int64_t rows,
              int64_t cols, float eps) {
   pool.ParallelFor(

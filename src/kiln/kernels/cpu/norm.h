@@ -11,6 +11,12 @@ namespace kiln::cpu {
 //   out, in (rows, cols)
 void LayerNorm(ThreadPool& pool, float* out, const float* in, int64_t rows, int64_t cols, float eps);
 
+// LayerNorm over the last dim with affine (torch.nn.LayerNorm):
+// (x - mean) / sqrt(var + eps) · gamma + beta.
+//   out, in (rows, cols); gamma, beta (cols)
+void LayerNormAffine(ThreadPool& pool, float* out, const float* in, const float* gamma, const float* beta,
+                     int64_t rows, int64_t cols, float eps);
+
 // RMSNorm with scale: x · rsqrt(mean(x²) + eps) · scale.
 //   out, in (rows, cols); scale (cols)
 void RmsNorm(ThreadPool& pool, float* out, const float* in, const float* scale, int64_t rows,

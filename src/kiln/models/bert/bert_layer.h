@@ -1,0 +1,39 @@
+// BertLayer: one encoder layer of HF BertModel (post-norm): self-attention
+// (query/key/value with biases, scores / √head_dim + the key mask, softmax),
+// attention.output.dense + residual + LayerNorm, then intermediate.dense + GELU,
+// output.dense + residual + LayerNorm.
+#pragma once
+
+#include <cstdint>
+
+#include "kiln/base/status.h"
+#include "kiln/base/thread_pool.h"
+#include "kiln/models/bert/bert_config.h"
+#include "kiln/models/bert/bert_workspace.h"
+#include "kiln/models/linear_layer.h"
+#include "kiln/models/weight_loader.h"
+#include "kiln/tensor/tensor.h"
+
+namespace kiln {
+
+struct BertLayer {
+  LinearLayer query, key, value;  // attention.self.*: (hidden, hidden)
+  LinearLayer attention_output;   // attention.output.dense: (hidden, hidden)
+  Tensor attention_norm_weight, attention_norm_bias;  // attention.output.LayerNorm: (hidden)
+  LinearLayer intermediate;       // intermediate.dense: (intermediate_size, hidden)
+  LinearLayer output;             // output.dense: (hidden, intermediate_size)
+  Tensor output_norm_weight, output_norm_bias;  // output.LayerNorm: (hidden)
+  int64_t heads = 0;
+  int64_t head_dim = 0;
+  float layer_norm_eps = 1e-12f;
+  BertActivation activation = BertActivation::kGeluErf;
+
+  // Loads "encoder.layer.<index>.*".
+  static StatusOr<BertLayer> Load(const WeightLoader& weights, int64_t index, const BertConfig& config);
+
+  //   hidden (batch·seq_len, hidden_size): the residual stream, updated in place.
+  // Reads ws.key_bias (batch, seq_len).
+  void Forward(ThreadPool& pool, float* hidden, int64_t batch, int64_t seq_len, BertWorkspace& ws) const;
+};
+
+}  // namespace kiln

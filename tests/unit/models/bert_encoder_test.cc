@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
@@ -214,7 +216,9 @@ TEST(BertEncoderLoadTest, AcceptsTheBertPrefix) {
 class BertSentenceEmbedderTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = ::testing::TempDir() + "/bert_sentence_embedder_test";
+    // One directory per test and process: ctest runs the tests of this suite in parallel.
+    dir_ = ::testing::TempDir() + "/bert_sentence_embedder_test_" +
+           ::testing::UnitTest::GetInstance()->current_test_info()->name() + "_" + std::to_string(::getpid());
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_ + "/1_Pooling");
     std::string vocab = "[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\nthe\ncat\nsat\n.\n";

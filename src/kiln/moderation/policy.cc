@@ -1,11 +1,16 @@
 #include "kiln/moderation/policy.h"
 
 #include <algorithm>
+#include <regex>
 #include <set>
 
 #include "kiln/base/json_fields.h"
 
 namespace kiln {
+
+struct ModerationPolicy::CompiledPatterns {
+  std::vector<std::regex> patterns;
+};
 
 std::string_view ModerationActionName(ModerationAction action) {
   switch (action) {
@@ -85,14 +90,16 @@ StatusOr<ModerationPolicy> ModerationPolicy::Parse(const std::string& json_text)
       if (entry.empty()) return Status::InvalidArgument("policy: term lists and patterns take no empty strings");
     }
   }
+  auto compiled = std::make_shared<CompiledPatterns>();
   for (size_t i = 0; i < p.block_patterns.size(); ++i) {
     try {
-      p.compiled_patterns.emplace_back(p.block_patterns[i], std::regex::ECMAScript | std::regex::icase);
+      compiled->patterns.emplace_back(p.block_patterns[i], std::regex::ECMAScript | std::regex::icase);
     } catch (const std::regex_error& e) {
       return Status::InvalidArgument("policy: block_patterns[" + std::to_string(i) + "]: not a valid regular "
                                      "expression (" + e.what() + ")");
     }
   }
+  p.compiled_patterns = std::move(compiled);
   const nlohmann::json* stages = nullptr;
   KILN_RETURN_IF_ERROR(fields.Object("stages", &stages));
   if (stages != nullptr) {
@@ -115,6 +122,14 @@ ModerationPolicy ModerationPolicy::Default() {
       {"profanity", {0.50, 2.0, 2.0}},
   };
   return p;
+}
+
+int ModerationPolicy::MatchBlockPattern(std::string_view text) const {
+  if (compiled_patterns == nullptr) return -1;
+  for (size_t i = 0; i < compiled_patterns->patterns.size(); ++i) {
+    if (std::regex_search(text.begin(), text.end(), compiled_patterns->patterns[i])) return static_cast<int>(i);
+  }
+  return -1;
 }
 
 CategoryThresholds ModerationPolicy::At(std::string_view category, int safety_tolerance) const {

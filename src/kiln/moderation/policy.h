@@ -15,7 +15,7 @@
 #pragma once
 
 #include <map>
-#include <regex>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -59,8 +59,12 @@ struct ModerationPolicy {
   // all off for a category the policy does not name.
   CategoryThresholds At(std::string_view category, int safety_tolerance) const;
 
-  // block_patterns compiled (ECMAScript, case-insensitive); built by Parse.
-  std::vector<std::regex> compiled_patterns;
+  // The index of the first block pattern found in text, or -1 (patterns are
+  // ECMAScript regular expressions, case-insensitive, compiled by Parse).
+  int MatchBlockPattern(std::string_view text) const;
+
+  struct CompiledPatterns;  // std::regex stays inside policy.cc
+  std::shared_ptr<const CompiledPatterns> compiled_patterns;
 };
 
 // One piece of evidence about a prompt or image.

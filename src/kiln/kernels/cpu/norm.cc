@@ -14,12 +14,12 @@ using internal::MinRows;
 using internal::SumDouble;
 using internal::SumSquaredDeviation;
 
-}  // namespace
-
 // Statistics are two-pass in double: the mean first, then the squared
 // deviations from it, so large offsets (VAE activations reach 1e3) do not
-// cancel away the variance as E[x²] - E[x]² would in f32.
-void LayerNorm(ThreadPool& pool, float* out, const float* in, int64_t rows, int64_t cols, float eps) {
+// cancel away the variance as E[x²] - E[x]² would in f32. gamma and beta are
+// both given or both null (no affine part).
+void NormalizeRows(ThreadPool& pool, float* out, const float* in, const float* gamma, const float* beta,
+                   int64_t rows, int64_t cols, float eps) {
   pool.ParallelFor(
       rows,
       [&](int64_t begin, int64_t end) {
@@ -30,28 +30,25 @@ void LayerNorm(ThreadPool& pool, float* out, const float* in, int64_t rows, int6
           const double var = SumSquaredDeviation(x, cols, mean) / cols;
           const float rstd = static_cast<float>(1.0 / std::sqrt(var + eps));
           const float m = static_cast<float>(mean);
-          for (int64_t c = 0; c < cols; ++c) y[c] = (x[c] - m) * rstd;
+          if (gamma == nullptr) {
+            for (int64_t c = 0; c < cols; ++c) y[c] = (x[c] - m) * rstd;
+          } else {
+            for (int64_t c = 0; c < cols; ++c) y[c] = (x[c] - m) * rstd * gamma[c] + beta[c];
+          }
         }
       },
       MinRows(cols));
 }
 
+}  // namespace
+
+void LayerNorm(ThreadPool& pool, float* out, const float* in, int64_t rows, int64_t cols, float eps) {
+  NormalizeRows(pool, out, in, nullptr, nullptr, rows, cols, eps);
+}
+
 void LayerNormAffine(ThreadPool& pool, float* out, const float* in, const float* gamma, const float* beta,
                      int64_t rows, int64_t cols, float eps) {
-  pool.ParallelFor(
-      rows,
-      [&](int64_t begin, int64_t end) {
-        for (int64_t r = begin; r < end; ++r) {
-          const float* x = in + r * cols;  // (cols)
-          float* y = out + r * cols;       // (cols)
-          const double mean = SumDouble(x, cols) / cols;
-          const double var = SumSquaredDeviation(x, cols, mean) / cols;
-          const float rstd = static_cast<float>(1.0 / std::sqrt(var + eps));
-          const float m = static_cast<float>(mean);
-          for (int64_t c = 0; c < cols; ++c) y[c] = (x[c] - m) * rstd * gamma[c] + beta[c];
-        }
-      },
-      MinRows(cols));
+  NormalizeRows(pool, out, in, gamma, beta, rows, cols, eps);
 }
 
 void RmsNorm(ThreadPool& pool, float* out, const float* in, const float* scale, int64_t rows,

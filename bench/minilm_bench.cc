@@ -8,11 +8,10 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <cstdlib>
-#include <cstring>
 #include <string>
 #include <vector>
 
+#include "kiln/base/flags.h"
 #include "kiln/base/thread_pool.h"
 #include "kiln/models/bert/sentence_embedder.h"
 
@@ -42,12 +41,16 @@ const std::vector<std::string>& Prompts() {
 }
 
 int Main(int argc, char** argv) {
-  std::string model_dir = "models/minilm-l6-v2";
-  int reps = 9;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    if (std::strcmp(argv[i], "--model") == 0) model_dir = argv[i + 1];
-    if (std::strcmp(argv[i], "--reps") == 0) reps = std::max(1, std::atoi(argv[i + 1]));
+  const std::vector<FlagSpec> specs = {{"model", false, "model directory (default models/minilm-l6-v2)"},
+                                       {"reps", false, "timed repetitions per row (default 9)"}};
+  StatusOr<Flags> flags = Flags::Parse(argc, argv, specs);
+  StatusOr<int64_t> reps_flag = flags.ok() ? flags->GetInt("reps", 9, 1, 1000) : flags.status();
+  if (!reps_flag.ok()) {
+    std::fprintf(stderr, "minilm_bench: %s\n%s", reps_flag.status().message().c_str(), Flags::Usage(specs).c_str());
+    return 2;
   }
+  const std::string model_dir = flags->GetString("model", "models/minilm-l6-v2");
+  const int reps = static_cast<int>(*reps_flag);
   auto embedder = SentenceEmbedder::Load(model_dir);
   if (!embedder.ok()) {
     std::fprintf(stderr, "minilm_bench: %s\n", embedder.status().ToString().c_str());

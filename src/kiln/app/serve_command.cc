@@ -29,6 +29,7 @@ const std::vector<FlagSpec> kFlags = {
     {"queue-capacity", false, "the global queue bound; beyond it submits get 429 (default 1024; $KILN_QUEUE_CAPACITY)"},
     {"io-threads", false, "network threads (default 2)"},
     {"log-format", false, "json (default) or text"},
+    {"no-moderation", true, "serve without moderation (no prompt or image checks, no /v1/moderations)"},
     {"allow-private-webhooks", true, "let webhooks reach loopback/private addresses (SSRF guard off; "
                                      "$KILN_WEBHOOKS_ALLOW_PRIVATE)"},
     {"help", true, "show this help"},

@@ -15,8 +15,15 @@
 #include "kiln/jobs/job_service.h"
 #include "kiln/jobs/sqlite_job_store.h"
 #include "kiln/jobs/webhook_sender.h"
+#include "kiln/moderation/concept_head.h"
+#include "kiln/moderation/moderation_metrics.h"
+#include "kiln/moderation/moderation_service.h"
+#include "kiln/moderation/policy.h"
+#include "kiln/moderation/tenant_policies.h"
 #include "kiln/pipeline/model_manifest.h"
+#include "kiln/server/admin_route.h"
 #include "kiln/server/api_handler.h"
+#include "kiln/server/moderations_route.h"
 #include "kiln/server/http_server.h"
 #include "kiln/server/signed_url.h"
 #include "kiln/worker/worker_pool.h"
@@ -37,6 +44,36 @@ std::string DefaultModelsRoot(char** argv) {
     }
   }
   return "models";
+}
+
+// data/ (lexicons, moderation policy) in the working directory, else above the binary.
+std::string DefaultDataRoot() {
+  if (fs::exists("data/moderation/default_policy.json")) return "data";
+  std::error_code ec;
+  const fs::path exe = fs::canonical("/proc/self/exe", ec);
+  if (!ec) {
+    for (fs::path dir = exe.parent_path(); !dir.empty() && dir != dir.root_path(); dir = dir.parent_path()) {
+      if (fs::exists(dir / "data/moderation/default_policy.json")) return (dir / "data").string();
+    }
+  }
+  return "data";
+}
+
+// The policies and concept heads tenants set through the admin API, back in force after a restart.
+Status LoadTenantModeration(JobStore& store, TenantPolicies& policies) {
+  KILN_ASSIGN_OR_RETURN(std::vector<StoredPolicy> stored, store.CurrentPolicies());
+  for (StoredPolicy& p : stored) {
+    StatusOr<ModerationPolicy> policy = ModerationPolicy::Parse(p.json);
+    if (!policy.ok()) return policy.status().WithContext("the stored policy of tenant " + p.tenant);
+    policies.SetPolicy(p.tenant, std::move(policy).value(), std::move(p.json));
+  }
+  KILN_ASSIGN_OR_RETURN(std::vector<StoredConcept> concepts, store.Concepts());
+  for (const StoredConcept& c : concepts) {
+    StatusOr<ConceptHead> head = ConceptHead::FromJson(c.json);
+    if (!head.ok()) return head.status().WithContext("the stored concept " + c.name + " of tenant " + c.tenant);
+    policies.SetConcept(c.tenant, std::move(head).value());
+  }
+  return Status::Ok();
 }
 
 Status ApplyIntFlag(const Flags& flags, const char* name, int min, int max, int* out) {
@@ -85,7 +122,13 @@ StatusOr<ServeConfig> LoadServeSettings(const Flags& flags, char** argv) {
   if (c.log_format != "json" && c.log_format != "text") {
     return Status::InvalidArgument("log-format: '" + c.log_format + "' is not json or text");
   }
-  if (c.models.empty()) c.models = DefaultServedModels(DefaultModelsRoot(argv));
+  const std::string models_root = DefaultModelsRoot(argv);
+  if (c.models.empty()) c.models = DefaultServedModels(models_root);
+  if (flags.Has("no-moderation")) c.moderation_enabled = false;
+  if (c.moderation_data_dir.empty()) c.moderation_data_dir = DefaultDataRoot();
+  if (c.nsfw_model.empty()) c.nsfw_model = models_root + "/nsfw-mobilenet-v2";
+  if (c.text_model.empty()) c.text_model = models_root + "/minilm-l6-v2";
+  if (c.text_heads.empty()) c.text_heads = models_root + "/text-moderation-heads/heads.json";
   if (c.public_url.empty()) c.public_url = "http://" + c.address + ":" + std::to_string(c.port);
   while (!c.public_url.empty() && c.public_url.back() == '/') c.public_url.pop_back();
   return c;
@@ -112,12 +155,49 @@ struct ServeRuntime::Parts {
   std::unique_ptr<JobQueue> queue;
   std::unique_ptr<WebhookSender> webhooks;
   std::unique_ptr<JobService> service;
+  // Moderation (all null when it is turned off).
+  std::unique_ptr<TenantPolicies> policies;
+  std::unique_ptr<ModerationMetrics> moderation_metrics;
+  std::unique_ptr<ModerationService> moderation;
+  std::unique_ptr<ModerationsRoute> moderations_route;
+  std::unique_ptr<AdminRoute> admin_route;
   std::unique_ptr<ApiHandler> api;
   std::unique_ptr<WorkerPool> workers;
   std::unique_ptr<HttpServer> http;
   std::atomic<bool> ready{false};
   bool stopped = false;
 };
+
+Status ServeRuntime::StartModeration(ApiOptions* api, WorkerOptions* workers) {
+  Parts& p = *parts_;
+  const ServeConfig& config = p.config;
+  const std::string policy_path = config.moderation_data_dir + "/moderation/default_policy.json";
+  KILN_ASSIGN_OR_RETURN(std::string policy_json, ReadFileToString(policy_path));
+  StatusOr<ModerationPolicy> policy = ModerationPolicy::Parse(policy_json);
+  if (!policy.ok()) return policy.status().WithContext(policy_path);
+  p.policies = std::make_unique<TenantPolicies>(std::move(policy).value(), std::move(policy_json));
+  KILN_RETURN_IF_ERROR(LoadTenantModeration(*p.store, *p.policies));
+  p.moderation_metrics = std::make_unique<ModerationMetrics>(p.metrics);
+  ModerationServiceOptions mo;
+  mo.prompt.data_dir = config.moderation_data_dir;
+  if (fs::exists(config.text_model + "/config.json")) {
+    mo.prompt.embedder_dir = config.text_model;
+    mo.prompt.heads_path = config.text_heads;
+  } else {
+    KILN_LOG(kWarning) << "moderation: no text model at " << config.text_model
+                       << " (scripts/fetch_minilm.sh installs it); prompts are checked with lexicons and rules only";
+  }
+  mo.nsfw_dir = config.nsfw_model;
+  mo.compute_threads = config.moderation_threads;
+  KILN_ASSIGN_OR_RETURN(p.moderation, ModerationService::Create(mo, *p.policies, *p.moderation_metrics));
+  p.moderations_route = std::make_unique<ModerationsRoute>(*p.moderation, *p.service, *p.blobs);
+  p.admin_route = std::make_unique<AdminRoute>(*p.store, *p.policies, *p.moderation, *p.service, *p.blobs);
+  api->moderation = p.moderation.get();
+  api->moderations = p.moderations_route.get();
+  api->admin = p.admin_route.get();
+  workers->moderation = OutputModerationOptions{p.policies.get(), p.moderation_metrics.get(), config.nsfw_model};
+  return Status::Ok();
+}
 
 StatusOr<std::unique_ptr<ServeRuntime>> ServeRuntime::Create(const ServeConfig& config) {
   std::unique_ptr<ServeRuntime> rt(new ServeRuntime());
@@ -170,9 +250,12 @@ StatusOr<std::unique_ptr<ServeRuntime>> ServeRuntime::Create(const ServeConfig& 
   api.ready = [parts] { return parts->ready.load(); };
   p.service = std::make_unique<JobService>(*p.store, *p.queue, p.events, p.webhooks.get(), p.metrics,
                                            [parts](const Job& job) { return parts->api->SampleUrl(job); });
+  WorkerOptions worker_options;
+  if (config.moderation_enabled) {
+    KILN_RETURN_IF_ERROR(rt->StartModeration(&api, &worker_options));
+  }
   p.api = std::make_unique<ApiHandler>(std::move(api), *p.service, *p.store, p.events, *p.blobs, *p.signer,
                                        p.metrics);
-  WorkerOptions worker_options;
   worker_options.workers = config.workers;
   worker_options.compute_threads = config.compute_threads;
   worker_options.max_batch_size = static_cast<size_t>(config.max_batch_size);
@@ -212,6 +295,8 @@ void ServeRuntime::Stop() {
   p.stopped = true;
   p.ready = false;
   p.http->Stop();
+  // Checks already accepted finish (their jobs are written) before anything they use goes.
+  p.moderation.reset();
   p.queue->Shutdown();
   p.workers->Stop();
   p.webhooks.reset();

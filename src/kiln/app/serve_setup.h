@@ -14,6 +14,9 @@
 
 namespace kiln {
 
+struct ApiOptions;
+struct WorkerOptions;
+
 // The config file (--config or $KILN_CONFIG), then the environment, then
 // the flags that were given. Default models are found next to the working
 // directory or the binary (build/<preset>/kiln → ../../models).
@@ -38,6 +41,9 @@ class ServeRuntime {
 
  private:
   ServeRuntime() = default;
+  // Loads the policies, the classifiers and the moderation service, and hands
+  // them to the API and the workers.
+  Status StartModeration(ApiOptions* api, WorkerOptions* workers);
   struct Parts;
   std::unique_ptr<Parts> parts_;
 };

@@ -50,4 +50,6 @@ std::string_view BflStatus(JobState state) {
   return s ? s->bfl_status : "Error";
 }
 
+std::string QuarantineBlobKey(const Job& job) { return "quarantine/" + job.tenant + "/" + job.id + ".png"; }
+
 }  // namespace kiln

@@ -68,4 +68,8 @@ struct Job {
   std::string idempotency_key;  // "" when the client sent none
 };
 
+// The blob key under which an image held for review waits (never served by
+// the sample route, whose keys are <tenant>/<id>.<ext>).
+std::string QuarantineBlobKey(const Job& job);
+
 }  // namespace kiln

@@ -115,6 +115,22 @@ void JobService::SubmitAsync(Job job, const Tenant& tenant, SubmitDone done) {
   });
 }
 
+void JobService::RecordStoppedAsync(Job job, SubmitDone done) {
+  if (job.created_ms == 0) job.created_ms = UnixMillis();
+  job.finished_ms = job.created_ms;
+  const std::string requested_id = job.id;
+  store_.InsertAsync(std::move(job), [this, requested_id, done = std::move(done)](const Status& status,
+                                                                                  const Job& stored) {
+    if (!status.ok()) return done(status, false);
+    const bool created = stored.id == requested_id;
+    if (created) {
+      Remember(stored);
+      AnnounceFinished(stored);
+    }
+    done(stored, created);
+  });
+}
+
 StatusOr<std::shared_ptr<const Job>> JobService::Get(std::string_view id) {
   {
     std::shared_lock<std::shared_mutex> lock(mutex_);
@@ -225,19 +241,23 @@ Status JobService::Finish(std::string_view id, JobState state, std::string_view 
   }
   AddActive(job.tenant, -1);
   Remember(job);
+  AnnounceFinished(job);
+  return Status::Ok();
+}
+
+void JobService::AnnounceFinished(const Job& job) {
   metrics_.GetCounter("kiln_jobs_finished_total", "Jobs that reached a terminal state",
-                      {{"state", std::string(JobStateName(state))}})
+                      {{"state", std::string(JobStateName(job.state))}})
       .Increment();
 
-  nlohmann::json data{{"status", std::string(BflStatus(state))}, {"state", std::string(JobStateName(state))}};
-  if (state == JobState::kReady) data["sample"] = sample_url_(job);
+  nlohmann::json data{{"status", std::string(BflStatus(job.state))}, {"state", std::string(JobStateName(job.state))}};
+  if (job.state == JobState::kReady) data["sample"] = sample_url_(job);
   if (!job.error.empty()) data["error"] = job.error;
   if (!job.details_json.empty()) {
     data["details"] = nlohmann::json::parse(job.details_json, nullptr, /*allow_exceptions=*/false);
   }
-  Publish(job, state == JobState::kReady ? "done" : "error", data.dump(), true);
+  Publish(job, job.state == JobState::kReady ? "done" : "error", data.dump(), true);
   SendWebhook(job);
-  return Status::Ok();
 }
 
 void JobService::SendWebhook(const Job& job) {

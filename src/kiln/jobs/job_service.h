@@ -50,6 +50,14 @@ class JobService {
   using SubmitDone = std::function<void(StatusOr<Job> job, bool created)>;
   void SubmitAsync(Job job, const Tenant& tenant, SubmitDone done);
 
+  // A job stopped before it was queued (its prompt moderated): written
+  // durably in the terminal state it carries, never queued; then the event
+  // stream and the webhook say so as for any job that ends. Idempotency as
+  // for SubmitAsync. done runs on a store thread.
+  void RecordStoppedAsync(Job job, SubmitDone done);
+  // Appends a decision to the moderation audit log in the store (not waited for).
+  void RecordModeration(ModerationAuditEntry entry) { store_.RecordModeration(std::move(entry)); }
+
   // NotFound when the job does not exist. (Tenant checks are the caller's.)
   StatusOr<std::shared_ptr<const Job>> Get(std::string_view id);
   // Jobs ahead of this one in the queue; -1 when it is not waiting.
@@ -82,6 +90,8 @@ class JobService {
   void Remember(Job job);
   void Publish(const Job& job, std::string_view type, std::string data_json, bool terminal);
   void SendWebhook(const Job& job);
+  // Events, metrics and the webhook of a job that reached a terminal state.
+  void AnnounceFinished(const Job& job);
   void PublishQueuePositions();
   void AddActive(const std::string& tenant, int delta);
   QueuedJob ToQueued(const Job& job) const;

@@ -26,6 +26,35 @@ struct Tenant {
   int max_priority = 0;        // highest priority its requests may ask for
 };
 
+// One version of a tenant's moderation policy, as the JSON text it was set
+// with (moderation/policy.h parses it; the store only keeps it).
+struct StoredPolicy {
+  std::string tenant;
+  int version = 0;
+  std::string json;
+  int64_t created_ms = 0;
+};
+
+// A tenant's concept head (moderation/concept_head.h), as JSON.
+struct StoredConcept {
+  std::string tenant;
+  std::string name;
+  std::string json;
+  int64_t created_ms = 0;
+};
+
+// One moderation decision: what was checked, under which policy version, the
+// action and its reasons (a JSON array; moderation/decision_json.h writes it).
+struct ModerationAuditEntry {
+  std::string job_id;  // "" for checks not tied to a job (POST /v1/moderations)
+  std::string tenant;
+  std::string stage;   // "prompt", "output_image", "input_image", "text", "image"
+  std::string action;  // "allow", "flag", "review", "block"
+  int policy_version = 0;
+  std::string reasons_json;
+  int64_t at_ms = 0;
+};
+
 struct WebhookAttempt {
   std::string job_id;
   int attempt = 0;        // 1-based
@@ -70,6 +99,26 @@ class JobStore {
   virtual Status AddApiKey(std::string_view key_sha256_hex, std::string_view tenant) = 0;
   // The tenant owning a key hash; NotFound for an unknown key.
   virtual StatusOr<std::string> TenantForKey(std::string_view key_sha256_hex) = 0;
+
+  // Operator keys for the admin API (not tied to a tenant), stored as SHA-256 hex.
+  virtual Status AddAdminKey(std::string_view key_sha256_hex) = 0;
+  virtual StatusOr<bool> IsAdminKey(std::string_view key_sha256_hex) = 0;
+
+  // Moderation policies: every version is kept. FailedPrecondition when the
+  // version is not above the tenant's latest (the one in force stays).
+  virtual Status PutPolicy(const StoredPolicy& policy) = 0;
+  // The latest version of every tenant that has set one.
+  virtual StatusOr<std::vector<StoredPolicy>> CurrentPolicies() = 0;
+  // Concept heads, one per (tenant, name); Put replaces. Delete: NotFound when absent.
+  virtual Status PutConcept(const StoredConcept& concept_head) = 0;
+  virtual Status DeleteConcept(std::string_view tenant, std::string_view name) = 0;
+  virtual StatusOr<std::vector<StoredConcept>> Concepts() = 0;
+  // The audit log. Recording does not wait: entries are committed with the
+  // next group of writes (a crash may lose the last few milliseconds' entries,
+  // never a job).
+  virtual void RecordModeration(ModerationAuditEntry entry) = 0;
+  // Entries of a job, oldest first.
+  virtual StatusOr<std::vector<ModerationAuditEntry>> ModerationAudit(std::string_view job_id) = 0;
 
   virtual Status RecordWebhookAttempt(const WebhookAttempt& attempt) = 0;
   virtual StatusOr<std::vector<WebhookAttempt>> WebhookAttempts(std::string_view job_id) = 0;

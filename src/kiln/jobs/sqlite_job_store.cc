@@ -18,7 +18,9 @@ namespace {
 
 // user_version of the schema this code writes. A later version adds a
 // migration step from each older one in CreateOrCheckSchema.
-constexpr int kSchemaVersion = 1;
+// Version 2 added the moderation tables and admin keys (CREATE … IF NOT
+// EXISTS, so running the whole schema migrates a version 1 file).
+constexpr int kSchemaVersion = 2;
 
 const std::string kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS jobs (
@@ -71,6 +73,34 @@ CREATE TABLE IF NOT EXISTS webhook_attempts (
   error TEXT NOT NULL,
   PRIMARY KEY (job_id, attempt)
 );
+CREATE TABLE IF NOT EXISTS admin_keys (
+  key_sha256 TEXT NOT NULL PRIMARY KEY,
+  created_ms INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS moderation_policies (
+  tenant TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  policy_json TEXT NOT NULL,
+  created_ms INTEGER NOT NULL,
+  PRIMARY KEY (tenant, version)
+);
+CREATE TABLE IF NOT EXISTS concept_heads (
+  tenant TEXT NOT NULL,
+  name TEXT NOT NULL,
+  head_json TEXT NOT NULL,
+  created_ms INTEGER NOT NULL,
+  PRIMARY KEY (tenant, name)
+);
+CREATE TABLE IF NOT EXISTS moderation_audit (
+  job_id TEXT NOT NULL,
+  tenant TEXT NOT NULL,
+  stage TEXT NOT NULL,
+  action TEXT NOT NULL,
+  policy_version INTEGER NOT NULL,
+  reasons_json TEXT NOT NULL,
+  at_ms INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS moderation_audit_by_job ON moderation_audit(job_id);
 )sql";
 
 // Column order shared by every statement that reads a whole job (ReadJob).
@@ -200,7 +230,8 @@ Status CreateOrCheckSchema(SqliteConnection& db) {
     return Status::FailedPrecondition(db.path() + " has job store schema version " + std::to_string(version) +
                                       ", newer than this binary's " + std::to_string(kSchemaVersion));
   }
-  // Version 0: a new file. One transaction, so a crash leaves no half schema.
+  // A new file (version 0) or an older one: the schema's statements create
+  // what is missing. One transaction, so a crash leaves no half schema.
   KILN_RETURN_IF_ERROR(db.Exec("BEGIN IMMEDIATE"));
   Status status = db.Exec(kSchema);
   if (status.ok()) status = db.Exec("PRAGMA user_version = " + std::to_string(kSchemaVersion));
@@ -536,6 +567,24 @@ StatusOr<std::string> SqliteJobStore::TenantForKey(std::string_view key_sha256_h
 }
 
 // --- webhooks --------------------------------------------------------------------
+
+Status SqliteJobStore::AddAdminKey(std::string_view key_view) {
+  if (!IsSha256Hex(key_view)) return Status::InvalidArgument("an admin key is stored as 64 lowercase hex digits of its SHA-256");
+  return WriteAndWait([key = std::string(key_view), created_ms = UnixMillis()](SqliteConnection& db) -> Status {
+    KILN_ASSIGN_OR_RETURN(SqliteStatement s, db.Prepare("INSERT INTO admin_keys (key_sha256, created_ms) VALUES (?1, ?2) "
+                                                        "ON CONFLICT (key_sha256) DO NOTHING"));
+    s.BindText(1, key);
+    s.BindInt64(2, created_ms);
+    return s.Run().WithContext("admin key");
+  });
+}
+
+StatusOr<bool> SqliteJobStore::IsAdminKey(std::string_view key_view) {
+  std::lock_guard<std::mutex> lock(read_mu_);
+  KILN_ASSIGN_OR_RETURN(SqliteStatement s, reader_db_->Prepare("SELECT 1 FROM admin_keys WHERE key_sha256 = ?1"));
+  s.BindText(1, key_view);
+  return s.Step();
+}
 
 Status SqliteJobStore::RecordWebhookAttempt(const WebhookAttempt& attempt) {
   if (attempt.job_id.empty() || attempt.attempt < 1) {

@@ -64,6 +64,17 @@ class SqliteJobStore : public JobStore {
   // the same tenant is ok.
   Status AddApiKey(std::string_view key_sha256_hex, std::string_view tenant) override;
   StatusOr<std::string> TenantForKey(std::string_view key_sha256_hex) override;
+  // Moderation tables (sqlite_moderation_tables.cc).
+  Status AddAdminKey(std::string_view key_sha256_hex) override;
+  StatusOr<bool> IsAdminKey(std::string_view key_sha256_hex) override;
+  Status PutPolicy(const StoredPolicy& policy) override;
+  StatusOr<std::vector<StoredPolicy>> CurrentPolicies() override;
+  Status PutConcept(const StoredConcept& concept_head) override;
+  Status DeleteConcept(std::string_view tenant, std::string_view name) override;
+  StatusOr<std::vector<StoredConcept>> Concepts() override;
+  void RecordModeration(ModerationAuditEntry entry) override;
+  StatusOr<std::vector<ModerationAuditEntry>> ModerationAudit(std::string_view job_id) override;
+
   Status RecordWebhookAttempt(const WebhookAttempt& attempt) override;
   StatusOr<std::vector<WebhookAttempt>> WebhookAttempts(std::string_view job_id) override;
 

@@ -28,6 +28,15 @@ const std::vector<std::string>& ModerationCategories() {
   return categories;
 }
 
+bool IsConceptCategory(std::string_view category) {
+  constexpr std::string_view kPrefix = "concept/";
+  if (category.size() <= kPrefix.size() || category.size() > kPrefix.size() + 64) return false;
+  if (category.substr(0, kPrefix.size()) != kPrefix) return false;
+  return std::all_of(category.begin() + kPrefix.size(), category.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+  });
+}
+
 namespace {
 
 Status ReadThreshold(JsonFields& fields, const std::string& name, double* out) {
@@ -64,9 +73,9 @@ StatusOr<ModerationPolicy> ModerationPolicy::Parse(const std::string& json_text)
             "policy: categories.sexual/minors: a rule, not a score: blocked at every safety_tolerance; "
             "it takes no thresholds");
       }
-      if (std::find(known.begin(), known.end(), name) == known.end()) {
+      if (std::find(known.begin(), known.end(), name) == known.end() && !IsConceptCategory(name)) {
         return Status::InvalidArgument("policy: categories." + name + ": unknown category (known: sexual, violence, "
-                                       "hate, harassment, self-harm, illicit, profanity)");
+                                       "hate, harassment, self-harm, illicit, profanity, concept/<name>)");
       }
       if (!value.is_object()) return Status::InvalidArgument("policy: categories." + name + " must be an object");
       JsonFields t(value, "policy: categories." + name);

@@ -30,6 +30,8 @@ std::string_view ModerationActionName(ModerationAction action);  // "allow", "fl
 // The categories a policy may name (OpenAI's moderation names where they exist).
 const std::vector<std::string>& ModerationCategories();
 inline constexpr std::string_view kSexualMinors = "sexual/minors";
+// "concept/<name>" with name in [a-z0-9_-]{1,64}: a tenant's concept head (concept_head.h).
+bool IsConceptCategory(std::string_view category);
 
 struct CategoryThresholds {
   double flag = 2.0;  // > 1: off
@@ -69,7 +71,7 @@ struct ModerationPolicy {
 
 // One piece of evidence about a prompt or image.
 struct ModerationSignal {
-  std::string category;  // one of ModerationCategories()
+  std::string category;  // one of ModerationCategories(), or "concept/<name>"
   double score = 0;      // 0..1
   std::string source;    // "lexicon", "classifier", "nsfw_image", "rule", "block_term", "block_pattern"
   std::string detail;    // what fired, safe to show (never the raw lexicon entry)

@@ -14,40 +14,15 @@
 #include "kiln/base/crypto.h"
 #include "kiln/base/logging.h"
 #include "kiln/base/trace_context.h"
+#include "kiln/moderation/decision_json.h"
 #include "kiln/pipeline/image_codec.h"
+#include "kiln/server/api_responses.h"
 #include "kiln/server/static_files.h"
 
 namespace kiln {
 namespace {
 
 using nlohmann::json;
-
-// Client-supplied text (ids, prompts) may hold invalid UTF-8: replaced, never thrown.
-std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
-
-ApiResponse Detail(int status, const std::string& message) {
-  return ApiResponse::Json(status, Dump(json{{"detail", message}}));
-}
-
-ApiResponse TooManyRequests(const std::string& message, double retry_after_s) {
-  ApiResponse r = Detail(429, message);
-  r.headers.emplace_back("Retry-After", std::to_string(std::max<int64_t>(1, std::llround(std::ceil(retry_after_s)))));
-  return r;
-}
-
-ApiResponse FromStatus(const Status& s) {
-  switch (s.code()) {
-    case StatusCode::kInvalidArgument: return Detail(422, s.message());
-    case StatusCode::kNotFound: return Detail(404, s.message());
-    case StatusCode::kUnauthenticated: return Detail(401, s.message());
-    case StatusCode::kPermissionDenied: return Detail(403, s.message());
-    case StatusCode::kResourceExhausted: return TooManyRequests(s.message(), 1);
-    case StatusCode::kFailedPrecondition: return Detail(409, s.message());
-    case StatusCode::kDeadlineExceeded: return Detail(410, s.message());
-    case StatusCode::kUnavailable: return Detail(503, s.message());
-    default: return Detail(500, s.message());
-  }
-}
 
 // "wait=30" in a Prefer header (RFC 7240); 0 when absent.
 int PreferWaitSeconds(std::string_view prefer) {
@@ -79,8 +54,6 @@ std::string FormatMillis(double seconds) {
   *end++ = static_cast<char>('0' + frac % 10);
   return std::string(buf, end);
 }
-
-bool StartsWith(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
 
 }  // namespace
 
@@ -154,7 +127,7 @@ std::string ApiHandler::ResultJson(const Job& job) const {
     details["state"] = std::string(JobStateName(job.state));
     out["details"] = details;
   }
-  return Dump(out);
+  return DumpJson(out);
 }
 
 std::optional<Tenant> ApiHandler::Authenticate(const ApiRequest& request, const Responder& respond) {
@@ -184,8 +157,8 @@ void ApiHandler::Handle(ApiRequest request, Responder respond) {
     // The access log line, built directly (one per request: nlohmann's object
     // would cost more than the request); only method and path come from the client.
     std::string line = "{\"event\":\"http_request\",\"request_id\":\"";
-    line.append(request_id).append("\",\"method\":").append(Dump(json(method)));
-    line.append(",\"path\":").append(Dump(json(path))).append(",\"route\":\"").append(*route);
+    line.append(request_id).append("\",\"method\":").append(DumpJson(json(method)));
+    line.append(",\"path\":").append(DumpJson(json(path))).append(",\"route\":\"").append(*route);
     line.append("\",\"status\":").append(std::to_string(response.status));
     line.append(",\"duration_ms\":").append(FormatMillis(seconds));
     line.append(",\"trace_id\":\"").append(trace_id).append("\",\"span_id\":\"").append(span_id).append("\"}");
@@ -248,21 +221,34 @@ void ApiHandler::Dispatch(const ApiRequest& req, Responder respond, std::string*
     if (slash != std::string::npos && StartsWith(std::string_view(rest).substr(slash), "/sample.")) {
       return Sample(req, rest.substr(0, slash), rest.substr(slash + 8), std::move(respond));
     }
-    return respond(Detail(404, "not found"));
+    return respond(DetailResponse(404, "not found"));
   }
   if (get && p == "/v1/models") {
     *route = "/v1/models";
     return Models(std::move(respond));
   }
+  if (p == "/v1/moderations") {
+    *route = "/v1/moderations";
+    if (options_.moderations == nullptr) return respond(DetailResponse(503, "moderation is turned off on this server"));
+    if (req.method != "POST") return respond(DetailResponse(405, "method not allowed: use POST /v1/moderations"));
+    std::optional<Tenant> tenant = Authenticate(req, respond);
+    if (!tenant) return;
+    return options_.moderations->Handle(req, *tenant, std::move(respond));
+  }
+  if (StartsWith(p, "/v1/admin/")) {
+    *route = "/v1/admin";
+    if (options_.admin == nullptr) return respond(DetailResponse(503, "moderation is turned off on this server"));
+    return options_.admin->Handle(req, std::move(respond), route);
+  }
   if (StartsWith(p, "/v1/") && p.find('/', 4) == std::string::npos) {
     *route = "/v1/{model}";
     const std::string name = p.substr(4);
-    if (req.method != "POST") return respond(Detail(405, "method not allowed: use POST /v1/" + name));
+    if (req.method != "POST") return respond(DetailResponse(405, "method not allowed: use POST /v1/" + name));
     const ServedModel* model = FindModel(name);
     if (model == nullptr) {
       // Authenticate first: an unknown key learns nothing about the models.
       if (!Authenticate(req, respond)) return;
-      return respond(Detail(404, "Model '" + name + "' not found; GET /v1/models lists the models served here"));
+      return respond(DetailResponse(404, "Model '" + name + "' not found; GET /v1/models lists the models served here"));
     }
     return Submit(req, *model, std::move(respond));
   }
@@ -292,7 +278,7 @@ void ApiHandler::Dispatch(const ApiRequest& req, Responder respond, std::string*
       return respond(std::move(r));
     }
   }
-  respond(Detail(404, "Not Found"));
+  respond(DetailResponse(404, "Not Found"));
 }
 
 void ApiHandler::Models(Responder respond) {
@@ -308,7 +294,7 @@ void ApiHandler::Models(Responder respond) {
                     {"default_steps", m.limits.default_steps},
                     {"max_steps", m.limits.max_steps}});
   }
-  respond(ApiResponse::Json(200, Dump(json{{"object", "list"}, {"data", data}})));
+  respond(ApiResponse::Json(200, DumpJson(json{{"object", "list"}, {"data", data}})));
 }
 
 void ApiHandler::Submit(const ApiRequest& req, const ServedModel& model, Responder respond) {
@@ -317,7 +303,7 @@ void ApiHandler::Submit(const ApiRequest& req, const ServedModel& model, Respond
   const double wait_s = rate_limiter_.Acquire(tenant->name, tenant->rate_per_second, tenant->burst, MonotonicSeconds());
   if (wait_s > 0) {
     return respond(TooManyRequests("rate limit: tenant '" + tenant->name + "' may submit " +
-                                       Dump(json(tenant->rate_per_second)) + " tasks per second",
+                                       DumpJson(json(tenant->rate_per_second)) + " tasks per second",
                                    wait_s));
   }
   SubmitRequest parsed = ParseSubmitRequest(req.body, model.limits);
@@ -351,17 +337,45 @@ void ApiHandler::Submit(const ApiRequest& req, const ServedModel& model, Respond
   job.traceparent = std::string(req.Header("traceparent"));
   job.idempotency_key = std::string(idempotency_key);
   const int wait_seconds = std::min(PreferWaitSeconds(req.Header("prefer")), options_.sync_wait_max_seconds);
-  const double output_mp = job.request.width * static_cast<double>(job.request.height) / 1e6;
-  // Cost in megapixel-steps of compute (BFL reports credits; Kiln has none to charge).
-  const double cost = std::round(output_mp * job.request.steps * 1e4) / 1e4;
+  if (options_.moderation == nullptr) return Enqueue(std::move(job), *tenant, wait_seconds, std::move(respond));
+  // The prompt check runs on the moderation thread; the job is written from there.
+  std::string prompt = job.request.prompt;
+  const int tolerance = job.request.safety_tolerance;
+  options_.moderation->CheckTextAsync(
+      job.tenant, std::move(prompt), tolerance, "prompt",
+      [this, job = std::move(job), tenant = *tenant, wait_seconds, respond](ModerationVerdict v) mutable {
+        if (!v.status.ok()) return respond(FromStatus(v.status));
+        if (!v.checked) return Enqueue(std::move(job), tenant, wait_seconds, std::move(respond));
+        service_.RecordModeration(ModerationAuditEntry{job.id, job.tenant, "prompt",
+                                                       std::string(ModerationActionName(v.decision.action)),
+                                                       v.policy_version, ReasonsJson(v.decision).dump(), UnixMillis()});
+        // Hold-for-review at the prompt stops it too: nothing is generated from
+        // a prompt nobody has cleared (there is no image yet to hold).
+        const bool stopped = v.decision.action >= ModerationAction::kReview;
+        if (v.decision.action != ModerationAction::kAllow) {
+          job.details_json = AddDecisionToDetails("", v.decision, "prompt", v.policy_version, stopped);
+        }
+        if (!stopped) return Enqueue(std::move(job), tenant, wait_seconds, std::move(respond));
+        job.state = JobState::kRequestModerated;
+        job.error = "the prompt was moderated";
+        service_.RecordStoppedAsync(std::move(job), Answer(wait_seconds, std::move(respond)));
+      });
+}
 
-  service_.SubmitAsync(std::move(job), *tenant, [this, respond, wait_seconds, output_mp, cost](
-                                                    StatusOr<Job> stored, bool created) {
+void ApiHandler::Enqueue(Job job, const Tenant& tenant, int wait_seconds, Responder respond) {
+  service_.SubmitAsync(std::move(job), tenant, Answer(wait_seconds, std::move(respond)));
+}
+
+JobService::SubmitDone ApiHandler::Answer(int wait_seconds, Responder respond) {
+  return [this, respond, wait_seconds](StatusOr<Job> stored, bool created) {
     if (!stored.ok()) return respond(FromStatus(stored.status()));
     const Job& j = *stored;
+    const double output_mp = j.request.width * static_cast<double>(j.request.height) / 1e6;
+    // Cost in megapixel-steps of compute (BFL reports credits; Kiln has none to charge).
+    const double cost = std::round(output_mp * j.request.steps * 1e4) / 1e4;
     if (wait_seconds <= 0) {
       ApiResponse r = ApiResponse::Json(
-          200, Dump(json{{"id", j.id},
+          200, DumpJson(json{{"id", j.id},
                          {"polling_url", options_.public_url + "/v1/get_result?id=" + j.id},
                          {"cost", cost},
                          {"input_mp", 0.0},
@@ -399,7 +413,7 @@ void ApiHandler::Submit(const ApiRequest& req, const ServedModel& model, Respond
     // A job that finished before Subscribe returned was answered inside it,
     // before its subscription id was known.
     if (waiter->answered.load()) events_.Unsubscribe(waiter->subscription.load());
-  });
+  };
 }
 
 void ApiHandler::GetResult(const ApiRequest& req, Responder respond) {
@@ -414,7 +428,7 @@ void ApiHandler::GetResult(const ApiRequest& req, Responder respond) {
   StatusOr<std::shared_ptr<const Job>> job = service_.Get(id);
   if (!job.ok() || (*job)->tenant != tenant->name) {  // another tenant's job does not exist for this one
     if (job.ok() || job.status().code() == StatusCode::kNotFound) {
-      return respond(ApiResponse::Json(200, Dump(json{{"id", id}, {"status", "Task not found"}, {"result", nullptr},
+      return respond(ApiResponse::Json(200, DumpJson(json{{"id", id}, {"status", "Task not found"}, {"result", nullptr},
                                                       {"progress", nullptr}, {"details", nullptr}})));
     }
     return respond(FromStatus(job.status()));
@@ -443,19 +457,19 @@ void ApiHandler::Cancel(const ApiRequest& req, const std::string& id, Responder 
   std::optional<Tenant> tenant = Authenticate(req, respond);
   if (!tenant) return;
   StatusOr<std::shared_ptr<const Job>> job = service_.Get(id);
-  if (!job.ok() || (*job)->tenant != tenant->name) return respond(Detail(404, "Task not found"));
+  if (!job.ok() || (*job)->tenant != tenant->name) return respond(DetailResponse(404, "Task not found"));
   Status s = service_.Cancel(id);
   if (!s.ok()) return respond(FromStatus(s));
   StatusOr<std::shared_ptr<const Job>> now = service_.Get(id);
   const bool done = now.ok() && IsTerminal((*now)->state);
-  respond(ApiResponse::Json(200, Dump(json{{"id", id}, {"status", done ? "cancelled" : "cancelling"}})));
+  respond(ApiResponse::Json(200, DumpJson(json{{"id", id}, {"status", done ? "cancelled" : "cancelling"}})));
 }
 
 void ApiHandler::Events(const ApiRequest& req, const std::string& id, Responder respond) {
   std::optional<Tenant> tenant = Authenticate(req, respond);
   if (!tenant) return;
   StatusOr<std::shared_ptr<const Job>> job = service_.Get(id);
-  if (!job.ok() || (*job)->tenant != tenant->name) return respond(Detail(404, "Task not found"));
+  if (!job.ok() || (*job)->tenant != tenant->name) return respond(DetailResponse(404, "Task not found"));
   ApiResponse r;
   r.stream = [this, id, snapshot = *job](EmitFn emit) -> std::function<void()> {
     // Where the job is now, then every event until it ends.
@@ -464,10 +478,10 @@ void ApiHandler::Events(const ApiRequest& req, const std::string& id, Responder 
     if (snapshot->state == JobState::kQueued) now["queue_position"] = service_.QueuePosition(id);
     if (IsTerminal(snapshot->state)) {
       now = json::parse(ResultJson(*snapshot));
-      emit(SseEvent(snapshot->state == JobState::kReady ? "done" : "error", Dump(now)), true);
+      emit(SseEvent(snapshot->state == JobState::kReady ? "done" : "error", DumpJson(now)), true);
       return [] {};
     }
-    emit(SseEvent("status", Dump(now)), false);
+    emit(SseEvent("status", DumpJson(now)), false);
     const uint64_t subscription = events_.Subscribe(id, [emit](const JobEvent& e) {
       emit(SseEvent(e.type, e.data_json), e.terminal);
     });
@@ -480,14 +494,14 @@ void ApiHandler::Sample(const ApiRequest& req, const std::string& id, const std:
   auto exp = req.query.find("exp");
   auto sig = req.query.find("sig");
   if (exp == req.query.end() || sig == req.query.end()) {
-    return respond(Detail(403, "this URL is not signed (exp and sig are required)"));
+    return respond(DetailResponse(403, "this URL is not signed (exp and sig are required)"));
   }
   Status verified = signer_.Verify(id, ext, exp->second, sig->second, UnixSeconds());
   if (!verified.ok()) {
-    return respond(Detail(verified.code() == StatusCode::kDeadlineExceeded ? 410 : 403, verified.message()));
+    return respond(DetailResponse(verified.code() == StatusCode::kDeadlineExceeded ? 410 : 403, verified.message()));
   }
   StatusOr<std::shared_ptr<const Job>> job = service_.Get(id);
-  if (!job.ok() || (*job)->state != JobState::kReady) return respond(Detail(404, "no image for this task"));
+  if (!job.ok() || (*job)->state != JobState::kReady) return respond(DetailResponse(404, "no image for this task"));
   StatusOr<std::string> bytes = blobs_.Get((*job)->blob_key);
   if (!bytes.ok()) return respond(FromStatus(bytes.status()));
   const ImageFormat format = ParseImageFormat((*job)->request.output_format).value_or(ImageFormat::kJpeg);

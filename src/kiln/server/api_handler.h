@@ -24,7 +24,10 @@
 #include "kiln/jobs/event_hub.h"
 #include "kiln/jobs/job_service.h"
 #include "kiln/jobs/job_store.h"
+#include "kiln/moderation/moderation_service.h"
+#include "kiln/server/admin_route.h"
 #include "kiln/server/api_types.h"
+#include "kiln/server/moderations_route.h"
 #include "kiln/server/rate_limiter.h"
 #include "kiln/server/signed_url.h"
 #include "kiln/server/submit_request.h"
@@ -43,6 +46,10 @@ struct ApiOptions {
   int sync_wait_max_seconds = 120;
   std::vector<ServedModel> models;
   std::function<bool()> ready;  // /readyz: workers started and the store open
+  // Moderation; null when off. Prompts are checked before they are queued.
+  ModerationService* moderation = nullptr;
+  ModerationsRoute* moderations = nullptr;  // POST /v1/moderations
+  AdminRoute* admin = nullptr;              // /v1/admin/...
 };
 
 class ApiHandler : public HttpHandler {
@@ -66,6 +73,10 @@ class ApiHandler : public HttpHandler {
   void Dispatch(const ApiRequest& request, Responder respond, std::string* route);
 
   void Submit(const ApiRequest& request, const ServedModel& model, Responder respond);
+  // After the prompt check (if any): writes the job and answers as BFL does.
+  void Enqueue(Job job, const Tenant& tenant, int wait_seconds, Responder respond);
+  // What answers a submit once its job is written: the ids, or (Prefer: wait) the result.
+  JobService::SubmitDone Answer(int wait_seconds, Responder respond);
   void GetResult(const ApiRequest& request, Responder respond);
   void Events(const ApiRequest& request, const std::string& id, Responder respond);
   void Cancel(const ApiRequest& request, const std::string& id, Responder respond);

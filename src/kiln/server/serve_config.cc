@@ -100,7 +100,8 @@ StatusOr<ServeConfig> ParseServeConfig(const std::string& text, const std::strin
   ServeConfig c;
   for (const auto& [key, value] : root) {
     const std::string k(key.str());
-    if (k != "server" && k != "store" && k != "scheduler" && k != "results" && k != "webhooks" && k != "models") {
+    if (k != "server" && k != "store" && k != "scheduler" && k != "results" && k != "webhooks" && k != "models" &&
+        k != "moderation") {
       return Status::InvalidArgument(file_name + ": unknown section '" + k + "'");
     }
     if (k != "models" && !value.is_table()) {
@@ -145,6 +146,16 @@ StatusOr<ServeConfig> ParseServeConfig(const std::string& text, const std::strin
     KILN_RETURN_IF_ERROR(r.Read("initial_backoff_ms", &c.webhook_initial_backoff_ms));
     KILN_RETURN_IF_ERROR(r.Read("max_backoff_ms", &c.webhook_max_backoff_ms));
     KILN_RETURN_IF_ERROR(r.Read("timeout_ms", &c.webhook_timeout_ms));
+    KILN_RETURN_IF_ERROR(r.RejectUnknown());
+  }
+  if (const toml::table* t = SubTable(root, "moderation")) {
+    TableReader r(*t, file_name + ": moderation");
+    KILN_RETURN_IF_ERROR(r.Read("enabled", &c.moderation_enabled));
+    KILN_RETURN_IF_ERROR(r.Read("data_dir", &c.moderation_data_dir));
+    KILN_RETURN_IF_ERROR(r.Read("nsfw_model", &c.nsfw_model));
+    KILN_RETURN_IF_ERROR(r.Read("text_model", &c.text_model));
+    KILN_RETURN_IF_ERROR(r.Read("text_heads", &c.text_heads));
+    KILN_RETURN_IF_ERROR(r.Read("threads", &c.moderation_threads));
     KILN_RETURN_IF_ERROR(r.RejectUnknown());
   }
   if (const toml::node* models = root.get("models")) {
@@ -199,14 +210,18 @@ Status ApplyServeEnvironment(ServeConfig* c, const std::function<const char*(con
   KILN_RETURN_IF_ERROR(integer("KILN_MAX_BATCH_SIZE", &c->max_batch_size));
   KILN_RETURN_IF_ERROR(integer("KILN_MAX_QUEUE_DELAY_MS", &c->max_queue_delay_ms));
   KILN_RETURN_IF_ERROR(integer("KILN_QUEUE_CAPACITY", &c->queue_capacity));
-  if (const char* v = getenv_fn("KILN_WEBHOOKS_ALLOW_PRIVATE")) {
+  auto boolean = [&](const char* name, bool* out) -> Status {
+    const char* v = getenv_fn(name);
+    if (v == nullptr) return Status::Ok();
     const std::string s(v);
     if (s != "0" && s != "1" && s != "true" && s != "false") {
-      return Status::InvalidArgument("KILN_WEBHOOKS_ALLOW_PRIVATE: '" + s + "' is not true/false/1/0");
+      return Status::InvalidArgument(std::string(name) + ": '" + s + "' is not true/false/1/0");
     }
-    c->webhooks_allow_private = s == "1" || s == "true";
-  }
-  return Status::Ok();
+    *out = s == "1" || s == "true";
+    return Status::Ok();
+  };
+  KILN_RETURN_IF_ERROR(boolean("KILN_WEBHOOKS_ALLOW_PRIVATE", &c->webhooks_allow_private));
+  return boolean("KILN_MODERATION", &c->moderation_enabled);
 }
 
 }  // namespace kiln

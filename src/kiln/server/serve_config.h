@@ -48,6 +48,13 @@ struct ServeConfig {
   int webhook_initial_backoff_ms = 500;
   int webhook_max_backoff_ms = 30000;
   int webhook_timeout_ms = 5000;
+  // [moderation]
+  bool moderation_enabled = true;      // check every prompt before it is queued and every image before it is served
+  std::string moderation_data_dir;     // lexicons/ and moderation/; "" → data/ found like models/
+  std::string nsfw_model;              // "" → <models>/nsfw-mobilenet-v2
+  std::string text_model;              // "" → <models>/minilm-l6-v2 (absent: lexicons and rules only)
+  std::string text_heads;              // "" → <models>/text-moderation-heads/heads.json
+  int moderation_threads = 0;          // the moderation service's compute threads; 0: every core
   // [[models]]
   std::vector<ServedModelConfig> models;  // empty → kiln-shapes from models/kiln-shapes
 };
@@ -58,7 +65,7 @@ StatusOr<ServeConfig> LoadServeConfig(const std::string& path);
 
 // KILN_ADDRESS, KILN_PORT, KILN_PUBLIC_URL, KILN_DATA_DIR, KILN_WORKERS,
 // KILN_MAX_BATCH_SIZE, KILN_MAX_QUEUE_DELAY_MS, KILN_QUEUE_CAPACITY,
-// KILN_WEBHOOKS_ALLOW_PRIVATE. getenv is injectable for tests.
+// KILN_WEBHOOKS_ALLOW_PRIVATE, KILN_MODERATION (true/false). getenv is injectable for tests.
 Status ApplyServeEnvironment(ServeConfig* config,
                              const std::function<const char*(const char*)>& getenv_fn);
 

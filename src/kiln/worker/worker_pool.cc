@@ -2,8 +2,10 @@
 
 #include <algorithm>
 
+#include "kiln/base/clock.h"
 #include "kiln/base/logging.h"
 #include "kiln/base/thread_pool.h"
+#include "kiln/moderation/decision_json.h"
 #include "kiln/pipeline/image_codec.h"
 #include "kiln/pipeline/png_writer.h"
 #include "kiln/pipeline/text_to_image_model.h"
@@ -22,6 +24,7 @@ std::vector<double> BatchSizeBuckets() { return {1, 2, 3, 4, 6, 8, 12, 16, 24, 3
 struct WorkerPool::Worker {
   std::unique_ptr<ThreadPool> pool;
   std::map<std::string, std::unique_ptr<TextToImageModel>> models;
+  std::unique_ptr<OutputModeration> moderation;  // null: moderation off
 };
 
 WorkerPool::WorkerPool(JobService& service, JobQueue& queue, BlobStore& blobs, MetricsRegistry& metrics,
@@ -52,6 +55,9 @@ Status WorkerPool::Start() {
       StatusOr<std::unique_ptr<TextToImageModel>> model = TextToImageModel::Load(dir);
       if (!model.ok()) return model.status().WithContext("model '" + name + "'");
       worker->models[name] = std::move(model).value();
+    }
+    if (options_.moderation.policies != nullptr) {
+      KILN_ASSIGN_OR_RETURN(worker->moderation, OutputModeration::Load(options_.moderation));
     }
     workers_.push_back(std::move(worker));
   }
@@ -162,23 +168,61 @@ void WorkerPool::RunBatch(Worker& worker, const Batch& batch) {
   std::vector<uint8_t> rgb(static_cast<size_t>(h * w * 3));
   for (size_t i = 0; i < jobs.size(); ++i) {
     if (cancelled[i]) continue;
-    const Job& job = *jobs[i];
     ImageTensorToRgb8(images->f32() + static_cast<int64_t>(i) * 3 * h * w, h, w, rgb.data());
+    FinishImage(worker, *jobs[i], rgb.data(), static_cast<int>(w), static_cast<int>(h));
+  }
+  stage("encode_image").Observe(SecondsSince(encode_start));
+}
+
+void WorkerPool::FinishImage(Worker& worker, const Job& job, const uint8_t* rgb, int width, int height) {
+  JobState state = JobState::kReady;
+  std::string details = job.details_json;
+  Status s;
+  if (worker.moderation != nullptr) {
+    StatusOr<OutputVerdict> verdict = worker.moderation->Check(*worker.pool, job, rgb, width, height);
+    if (!verdict.ok()) {
+      // An image that could not be checked is not served.
+      s = service_.Finish(job.id, JobState::kError, "", "moderating the image failed: " + verdict.status().message(),
+                          "");
+      if (!s.ok()) {
+        KILN_LOG(kWarning) << "finish " << job.id << ": " << s.ToString();
+      }
+      return;
+    }
+    if (verdict->checked) {
+      service_.RecordModeration(ModerationAuditEntry{job.id, job.tenant, "output_image",
+                                                     std::string(ModerationActionName(verdict->decision.action)),
+                                                     verdict->policy_version,
+                                                     ReasonsJson(verdict->decision).dump(), UnixMillis()});
+    }
+    state = verdict->state;
+    details = verdict->details_json;
+    if (verdict->quarantine) {
+      // Lossless, whatever the job asked for: a reviewer sees what the classifier saw.
+      StatusOr<std::string> png = EncodeImage(ImageFormat::kPng, rgb, width, height);
+      s = png.ok() ? blobs_.Put(QuarantineBlobKey(job), *png) : png.status();
+      if (!s.ok()) {
+        KILN_LOG(kWarning) << "quarantine " << job.id << ": " << s.ToString();
+      }
+    }
+  }
+  if (state == JobState::kReady) {
     const ImageFormat format = ParseImageFormat(job.request.output_format).value_or(ImageFormat::kJpeg);
-    StatusOr<std::string> bytes = EncodeImage(format, rgb.data(), static_cast<int>(w), static_cast<int>(h));
-    Status s = bytes.status();
+    StatusOr<std::string> bytes = EncodeImage(format, rgb, width, height);
+    s = bytes.status();
     const std::string blob_key = job.tenant + "/" + job.id + std::string(ImageFormatExtension(format));
     if (s.ok()) s = blobs_.Put(blob_key, *bytes);
     if (!s.ok()) {
       s = service_.Finish(job.id, JobState::kError, "", "storing the image failed: " + s.message(), "");
     } else {
-      s = service_.Finish(job.id, JobState::kReady, blob_key, "", "");
+      s = service_.Finish(job.id, JobState::kReady, blob_key, "", details);
     }
-    if (!s.ok()) {
-      KILN_LOG(kWarning) << "finish " << job.id << ": " << s.ToString();
-    }
+  } else {
+    s = service_.Finish(job.id, state, "", "the generated image was moderated", details);
   }
-  stage("encode_image").Observe(SecondsSince(encode_start));
+  if (!s.ok()) {
+    KILN_LOG(kWarning) << "finish " << job.id << ": " << s.ToString();
+  }
 }
 
 }  // namespace kiln

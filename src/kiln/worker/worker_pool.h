@@ -3,7 +3,9 @@
 // compatible jobs from the queue (Triton-style: max batch size, max queue
 // delay), runs them through the text-to-image pipeline with progress and
 // cancellation at every denoising step, encodes each image in the format
-// its job asked for, stores it and finishes the job.
+// its job asked for, stores it and finishes the job. With moderation on,
+// each image is checked first (output_moderation.h) and only served when
+// the tenant's policy allows it.
 #pragma once
 
 #include <atomic>
@@ -19,6 +21,7 @@
 #include "kiln/jobs/blob_store.h"
 #include "kiln/jobs/job_queue.h"
 #include "kiln/jobs/job_service.h"
+#include "kiln/worker/output_moderation.h"
 
 namespace kiln {
 
@@ -27,6 +30,7 @@ struct WorkerOptions {
   int compute_threads = 0;  // per worker; 0: every core
   size_t max_batch_size = 4;
   std::chrono::microseconds max_queue_delay{10000};
+  OutputModerationOptions moderation;  // policies null: images are served unchecked
 };
 
 class WorkerPool {
@@ -46,6 +50,8 @@ class WorkerPool {
   struct Worker;
   void Run(Worker& worker);
   void RunBatch(Worker& worker, const Batch& batch);
+  // Moderates, encodes, stores and finishes one job's image.
+  void FinishImage(Worker& worker, const Job& job, const uint8_t* rgb, int width, int height);
 
   JobService& service_;
   JobQueue& queue_;

@@ -137,6 +137,12 @@ class KilnServer:
         assert key and "\n" not in key, "unexpected key output: %r" % out.stdout
         return key
 
+    def create_admin_key(self):
+        cmd = [self.binary, "keys", "create", "--admin", "--data-dir", self.data_dir]
+        out = subprocess.run(cmd, cwd=REPO_ROOT, env=_clean_env(), capture_output=True, text=True, timeout=60)
+        assert out.returncode == 0, "kiln keys create --admin failed (%d): %s" % (out.returncode, out.stderr)
+        return out.stdout.strip()
+
     def start(self, timeout=60.0):
         assert self.proc is None, "already running"
         self._starts += 1

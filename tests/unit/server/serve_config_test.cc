@@ -119,6 +119,12 @@ TEST(ServeConfigTest, ExampleFileIsTheDefaults) {
   EXPECT_EQ(c->webhook_initial_backoff_ms, d.webhook_initial_backoff_ms);
   EXPECT_EQ(c->webhook_max_backoff_ms, d.webhook_max_backoff_ms);
   EXPECT_EQ(c->webhook_timeout_ms, d.webhook_timeout_ms);
+  EXPECT_EQ(c->moderation_enabled, d.moderation_enabled);
+  EXPECT_EQ(c->moderation_data_dir, d.moderation_data_dir);
+  EXPECT_EQ(c->nsfw_model, d.nsfw_model);
+  EXPECT_EQ(c->text_model, d.text_model);
+  EXPECT_EQ(c->text_heads, d.text_heads);
+  EXPECT_EQ(c->moderation_threads, d.moderation_threads);
   const std::vector<ServedModelConfig> models = DefaultServedModels("models");
   ASSERT_EQ(c->models.size(), models.size());
   EXPECT_EQ(c->models[0].name, models[0].name);

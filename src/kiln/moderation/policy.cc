@@ -47,6 +47,39 @@ Status ReadThreshold(JsonFields& fields, const std::string& name, double* out) {
   return Status::Ok();
 }
 
+// A map of category → thresholds ("categories" or "image_categories").
+Status ReadCategories(JsonFields& fields, const std::string& key, std::map<std::string, CategoryThresholds>* out) {
+  const nlohmann::json* categories = nullptr;
+  KILN_RETURN_IF_ERROR(fields.Object(key, &categories));
+  if (categories != nullptr) {
+    const auto& known = ModerationCategories();
+    for (const auto& [name, value] : categories->items()) {
+      if (name == kSexualMinors) {
+        return Status::InvalidArgument(
+            "policy: " + key + ".sexual/minors: a rule, not a score: blocked at every safety_tolerance; "
+            "it takes no thresholds");
+      }
+      if (std::find(known.begin(), known.end(), name) == known.end() && !IsConceptCategory(name)) {
+        return Status::InvalidArgument("policy: " + key + "." + name + ": unknown category (known: sexual, violence, "
+                                       "hate, harassment, self-harm, illicit, profanity, concept/<name>)");
+      }
+      if (!value.is_object()) return Status::InvalidArgument("policy: " + key + "." + name + " must be an object");
+      JsonFields t(value, "policy: " + key + "." + name);
+      CategoryThresholds th;
+      KILN_RETURN_IF_ERROR(ReadThreshold(t, "flag", &th.flag));
+      KILN_RETURN_IF_ERROR(ReadThreshold(t, "review", &th.review));
+      KILN_RETURN_IF_ERROR(ReadThreshold(t, "block", &th.block));
+      KILN_RETURN_IF_ERROR(t.RejectUnknown());
+      auto out_of_order = [](double lower, double higher) { return lower <= 1.0 && higher <= 1.0 && lower > higher; };
+      if (out_of_order(th.flag, th.review) || out_of_order(th.review, th.block) || out_of_order(th.flag, th.block)) {
+        return Status::InvalidArgument("policy: " + key + "." + name + ": thresholds must satisfy flag <= review <= block");
+      }
+      (*out)[name] = th;
+    }
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 StatusOr<ModerationPolicy> ModerationPolicy::Parse(const std::string& json_text) {
@@ -63,34 +96,8 @@ StatusOr<ModerationPolicy> ModerationPolicy::Parse(const std::string& json_text)
     return fields.FieldError("tolerance_step", "must be in [0, 0.5]");
   }
 
-  const nlohmann::json* categories = nullptr;
-  KILN_RETURN_IF_ERROR(fields.Object("categories", &categories));
-  if (categories != nullptr) {
-    const auto& known = ModerationCategories();
-    for (const auto& [name, value] : categories->items()) {
-      if (name == kSexualMinors) {
-        return Status::InvalidArgument(
-            "policy: categories.sexual/minors: a rule, not a score: blocked at every safety_tolerance; "
-            "it takes no thresholds");
-      }
-      if (std::find(known.begin(), known.end(), name) == known.end() && !IsConceptCategory(name)) {
-        return Status::InvalidArgument("policy: categories." + name + ": unknown category (known: sexual, violence, "
-                                       "hate, harassment, self-harm, illicit, profanity, concept/<name>)");
-      }
-      if (!value.is_object()) return Status::InvalidArgument("policy: categories." + name + " must be an object");
-      JsonFields t(value, "policy: categories." + name);
-      CategoryThresholds th;
-      KILN_RETURN_IF_ERROR(ReadThreshold(t, "flag", &th.flag));
-      KILN_RETURN_IF_ERROR(ReadThreshold(t, "review", &th.review));
-      KILN_RETURN_IF_ERROR(ReadThreshold(t, "block", &th.block));
-      KILN_RETURN_IF_ERROR(t.RejectUnknown());
-      auto out_of_order = [](double lower, double higher) { return lower <= 1.0 && higher <= 1.0 && lower > higher; };
-      if (out_of_order(th.flag, th.review) || out_of_order(th.review, th.block) || out_of_order(th.flag, th.block)) {
-        return Status::InvalidArgument("policy: categories." + name + ": thresholds must satisfy flag <= review <= block");
-      }
-      p.categories[name] = th;
-    }
-  }
+  KILN_RETURN_IF_ERROR(ReadCategories(fields, "categories", &p.categories));
+  KILN_RETURN_IF_ERROR(ReadCategories(fields, "image_categories", &p.image_categories));
   KILN_RETURN_IF_ERROR(fields.StringList("block_terms", &p.block_terms));
   KILN_RETURN_IF_ERROR(fields.StringList("allow_terms", &p.allow_terms));
   KILN_RETURN_IF_ERROR(fields.StringList("block_patterns", &p.block_patterns));
@@ -130,6 +137,7 @@ ModerationPolicy ModerationPolicy::Default() {
       {"harassment", {0.50, 0.70, 0.85}}, {"self-harm", {0.40, 0.60, 0.80}}, {"illicit", {0.50, 0.70, 0.85}},
       {"profanity", {0.50, 2.0, 2.0}},
   };
+  p.image_categories = {{"sexual", {0.50, 0.90, 0.97}}};
   return p;
 }
 
@@ -141,15 +149,22 @@ int ModerationPolicy::MatchBlockPattern(std::string_view text) const {
   return -1;
 }
 
-CategoryThresholds ModerationPolicy::At(std::string_view category, int safety_tolerance) const {
-  auto it = categories.find(std::string(category));
-  if (it == categories.end()) return CategoryThresholds{};
+CategoryThresholds ModerationPolicy::At(std::string_view category, int safety_tolerance, bool image) const {
+  const std::string name(category);
+  const std::map<std::string, CategoryThresholds>& map =
+      image && image_categories.count(name) > 0 ? image_categories : categories;
+  auto it = map.find(name);
+  if (it == map.end()) return CategoryThresholds{};
   const double shift = (std::clamp(safety_tolerance, 0, 6) - 2) * tolerance_step;
   auto move = [&](double threshold) {
     if (threshold > 1.0) return threshold;  // off stays off
     return std::clamp(threshold + shift, 0.0, 1.0 + 1e-9);
   };
   return CategoryThresholds{move(it->second.flag), move(it->second.review), move(it->second.block)};
+}
+
+bool IsImageSignal(const ModerationSignal& signal) {
+  return signal.source == "nsfw_image" || signal.source == "concept";
 }
 
 ModerationDecision Decide(const ModerationPolicy& policy, int safety_tolerance,
@@ -166,7 +181,7 @@ ModerationDecision Decide(const ModerationPolicy& policy, int safety_tolerance,
       r.action = ModerationAction::kBlock;
       r.threshold = 0;
     } else {
-      const CategoryThresholds t = policy.At(s.category, safety_tolerance);
+      const CategoryThresholds t = policy.At(s.category, safety_tolerance, IsImageSignal(s));
       if (s.score >= t.block) {
         r.action = ModerationAction::kBlock;
         r.threshold = t.block;

@@ -3,6 +3,7 @@
 //
 //   {"version": 3,
 //    "categories": {"sexual": {"block": 0.8, "review": 0.6, "flag": 0.4}, ...},
+//    "image_categories": {"sexual": {"flag": 0.5, "review": 0.9, "block": 0.97}},
 //    "tolerance_step": 0.05,
 //    "block_terms": ["..."], "allow_terms": ["..."], "block_patterns": ["regex"],
 //    "stages": {"prompt": true, "input_image": true, "output_image": true}}
@@ -42,6 +43,10 @@ struct CategoryThresholds {
 struct ModerationPolicy {
   int version = 1;
   std::map<std::string, CategoryThresholds> categories;
+  // Thresholds for image signals (the NSFW classifier, concept heads) where
+  // they differ from the text ones: each classifier's scores are calibrated
+  // differently. A category not named here uses `categories`.
+  std::map<std::string, CategoryThresholds> image_categories;
   double tolerance_step = 0.05;
   std::vector<std::string> block_terms;  // normalised like prompts before matching
   std::vector<std::string> allow_terms;  // lexicon hits on these terms are dropped
@@ -57,9 +62,9 @@ struct ModerationPolicy {
   // documents the same values).
   static ModerationPolicy Default();
 
-  // The thresholds of a category at a safety tolerance (0..6, clamped);
-  // all off for a category the policy does not name.
-  CategoryThresholds At(std::string_view category, int safety_tolerance) const;
+  // The thresholds of a category at a safety tolerance (0..6, clamped), for
+  // an image signal or a text one; all off for a category the policy does not name.
+  CategoryThresholds At(std::string_view category, int safety_tolerance, bool image = false) const;
 
   // The index of the first block pattern found in text, or -1 (patterns are
   // ECMAScript regular expressions, case-insensitive, compiled by Parse).
@@ -89,6 +94,9 @@ struct ModerationDecision {
   std::vector<ModerationReason> reasons;               // every signal that crossed a threshold
   std::vector<std::string> categories;                 // of the reasons, each once, sorted
 };
+
+// Image signals (sources "nsfw_image", "concept") take image_categories' thresholds.
+bool IsImageSignal(const ModerationSignal& signal);
 
 // Applies the policy at a tolerance to the signals. sexual/minors signals from
 // the rule block always; block_term and block_pattern signals block always.

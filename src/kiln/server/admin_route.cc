@@ -101,8 +101,8 @@ void AdminRoute::PutConcept(const std::string& tenant, const std::string& name, 
   const char* names[2] = {"positives", "negatives"};
   for (int c = 0; c < 2; ++c) {
     auto list = parsed.find(names[c]);
-    if (list == parsed.end() || !list->is_array() || list->size() < 2 || list->size() > 500) {
-      return respond(Unprocessable({"body", names[c]}, "should be a list of 2 to 500 images"));
+    if (list == parsed.end() || !list->is_array() || list->size() < 2 || list->size() > static_cast<size_t>(kMaxConceptExamplesPerClass)) {
+      return respond(Unprocessable({"body", names[c]}, "should be a list of 2 to " + std::to_string(kMaxConceptExamplesPerClass) + " images"));
     }
     for (size_t i = 0; i < list->size(); ++i) {
       StatusOr<std::string> bytes = ResolveImageInput((*list)[i], "", jobs_, blobs_);

@@ -339,10 +339,11 @@ void ApiHandler::Submit(const ApiRequest& req, const ServedModel& model, Respond
   const int wait_seconds = std::min(PreferWaitSeconds(req.Header("prefer")), options_.sync_wait_max_seconds);
   if (options_.moderation == nullptr) return Enqueue(std::move(job), *tenant, wait_seconds, std::move(respond));
   // The prompt check runs on the moderation thread; the job is written from there.
-  std::string prompt = job.request.prompt;
+  // Copied first: the callback below takes the job (argument order is unspecified).
+  std::string tenant_name = job.tenant, prompt = job.request.prompt;
   const int tolerance = job.request.safety_tolerance;
   options_.moderation->CheckTextAsync(
-      job.tenant, std::move(prompt), tolerance, "prompt",
+      std::move(tenant_name), std::move(prompt), tolerance, "prompt",
       [this, job = std::move(job), tenant = *tenant, wait_seconds, respond](ModerationVerdict v) mutable {
         if (!v.status.ok()) return respond(FromStatus(v.status));
         if (!v.checked) return Enqueue(std::move(job), tenant, wait_seconds, std::move(respond));

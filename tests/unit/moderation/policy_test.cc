@@ -126,6 +126,29 @@ TEST(ModerationPolicyTest, DefaultPolicyFileIsTheDefault) {
     EXPECT_DOUBLE_EQ(p.review, t.review) << name;
     EXPECT_DOUBLE_EQ(p.block, t.block) << name;
   }
+  ASSERT_EQ(parsed->image_categories.size(), d.image_categories.size());
+  for (const auto& [name, t] : d.image_categories) {
+    const CategoryThresholds& p = parsed->image_categories.at(name);
+    EXPECT_DOUBLE_EQ(p.flag, t.flag) << name;
+    EXPECT_DOUBLE_EQ(p.review, t.review) << name;
+    EXPECT_DOUBLE_EQ(p.block, t.block) << name;
+  }
+}
+
+TEST(ModerationPolicyTest, ImageSignalsTakeImageThresholdsWhereGiven) {
+  StatusOr<ModerationPolicy> p = ModerationPolicy::Parse(
+      R"({"version": 2, "categories": {"sexual": {"block": 0.5}, "violence": {"block": 0.5}},
+          "image_categories": {"sexual": {"block": 0.95}}})");
+  ASSERT_TRUE(p.ok()) << p.status().ToString();
+  EXPECT_EQ(Decide(*p, 2, {{"sexual", 0.7, "classifier", ""}}).action, ModerationAction::kBlock);
+  EXPECT_EQ(Decide(*p, 2, {{"sexual", 0.7, "nsfw_image", ""}}).action, ModerationAction::kAllow);
+  EXPECT_EQ(Decide(*p, 2, {{"sexual", 0.96, "nsfw_image", ""}}).action, ModerationAction::kBlock);
+  // Not named among the image thresholds: the text ones apply.
+  EXPECT_EQ(Decide(*p, 2, {{"violence", 0.6, "concept", ""}}).action, ModerationAction::kBlock);
+  EXPECT_FALSE(ModerationPolicy::Parse(R"({"version": 2, "image_categories": {"sexual/minors": {"block": 0.5}}})").ok());
+  StatusOr<ModerationPolicy> bad = ModerationPolicy::Parse(R"({"version": 2, "image_categories": {"nudity": {}}})");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("image_categories.nudity"), std::string::npos) << bad.status().message();
 }
 
 }  // namespace

@@ -56,7 +56,7 @@ TEST(DecisionJsonTest, DetailsCarryCategoriesAndReasonsAndKeepEarlierStages) {
   const ModerationDecision flag = Decide(policy, 2, {{"violence", 0.55, "classifier", "classifier head violence"}});
   ASSERT_EQ(flag.action, ModerationAction::kFlag);
   std::string details = AddDecisionToDetails("", flag, "prompt", 7, false);
-  const ModerationDecision block = Decide(policy, 2, {{"sexual", 0.93, "nsfw_image", "nsfw classifier"}});
+  const ModerationDecision block = Decide(policy, 2, {{"sexual", 0.93, "classifier", "classifier head sexual"}});
   details = AddDecisionToDetails(details, block, "output_image", 7, true);
   const nlohmann::json d = nlohmann::json::parse(details);
   EXPECT_EQ(d["Moderation Reasons"], nlohmann::json::array({"sexual"}));
@@ -67,7 +67,7 @@ TEST(DecisionJsonTest, DetailsCarryCategoriesAndReasonsAndKeepEarlierStages) {
   EXPECT_EQ(d["moderation"][1]["policy_version"], 7);
   const nlohmann::json& r = d["moderation"][1]["reasons"][0];
   EXPECT_EQ(r["category"], "sexual");
-  EXPECT_EQ(r["source"], "nsfw_image");
+  EXPECT_EQ(r["source"], "classifier");
   EXPECT_DOUBLE_EQ(r["score"].get<double>(), 0.93);
   EXPECT_DOUBLE_EQ(r["threshold"].get<double>(), 0.8);
   // Details that are not an object (never written by Kiln) are replaced, not thrown on.

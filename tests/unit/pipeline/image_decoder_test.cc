@@ -58,7 +58,9 @@ TEST(ImageDecoderTest, TruncatedFilesAreErrorsNotCrashes) {
     for (size_t keep : {size_t{20}, bytes->size() / 2}) {
       // Errors or a partial image (libjpeg fills a truncated scan); never a crash.
       StatusOr<RgbImage> image = DecodeImage(bytes->substr(0, keep));
-      if (image.ok()) EXPECT_EQ(image->pixels.size(), 40u * 40u * 3u);
+      if (image.ok()) {
+        EXPECT_EQ(image->pixels.size(), 40u * 40u * 3u);
+      }
     }
   }
 }

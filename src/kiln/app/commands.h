@@ -11,5 +11,6 @@ int BenchCommand(int argc, char** argv);
 int ServeCommand(int argc, char** argv);
 int KeysCommand(int argc, char** argv);
 int EmbedCommand(int argc, char** argv);
+int EvalCommand(int argc, char** argv);
 
 }  // namespace kiln

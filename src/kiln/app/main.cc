@@ -18,6 +18,7 @@ constexpr Command kCommands[] = {
     {"generate", kiln::GenerateCommand, "generate an image with a FLUX.1-architecture model"},
     {"check-golden", kiln::CheckGoldenCommand, "check parity with a golden case folder (../shared/golden format)"},
     {"embed", kiln::EmbedCommand, "sentence embeddings with MiniLM-L6 (kiln embed [--model DIR] TEXT ...)"},
+    {"eval", kiln::EvalCommand, "precision/recall of the prompt check on a labelled set (kiln eval --dataset F)"},
     {"bench", kiln::BenchCommand, "benchmark the engine (kiln bench flux ...)"},
 };
 

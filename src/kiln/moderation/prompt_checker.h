@@ -10,9 +10,22 @@
 // the other sources emit a signal only when they fire. A signal's detail never
 // carries a raw lexicon entry.
 //
+// Lexicon hits: one signal per category that matched (sexual, hate,
+// violence, profanity; minor/other/unknown terms give none), source
+// "lexicon", score kLexiconScore: at the default policy that flags (recorded)
+// but does not reach review, so a trap word alone ("breast stroke", "kill the
+// lights") never holds a prompt; the classifier decides, and the lexicon
+// still catches what the classifier misses when a tenant lowers its
+// thresholds. allow_terms drop lexicon hits inside them but never the
+// sexual/minors rule, which no tenant policy can turn off. Block terms are
+// matched on normalised text as whole words, block patterns on the raw
+// prompt; both give category "policy" (the tenant's own list, not one of the
+// scored categories) and Decide blocks them at every tolerance.
+//
 // Check is const and thread-safe: each concurrent caller brings its own
-// workspace. Without the MiniLM directory (setup not run) the checker works
-// on lexicons and rules alone and has_classifier() says so.
+// workspace (a plain struct: make one per thread and reuse it; it only grows).
+// Without the MiniLM directory (setup not run) the checker works on lexicons
+// and rules alone and has_classifier() says so.
 #pragma once
 
 #include <memory>
@@ -21,7 +34,10 @@
 
 #include "kiln/base/status.h"
 #include "kiln/base/thread_pool.h"
+#include "kiln/models/bert/sentence_embedder.h"
 #include "kiln/moderation/policy.h"
+#include "kiln/moderation/term_matcher.h"
+#include "kiln/moderation/text_normalizer.h"
 
 namespace kiln {
 
@@ -31,9 +47,20 @@ struct PromptCheckerOptions {
   std::string embedder_dir;       // models/minilm-l6-v2; "" or missing → no classifier
 };
 
-struct PromptCheckWorkspace;  // buffers reused between calls (prompt_checker.cc)
+// The score of a lexicon signal (see above): between the default policy's
+// flag and review thresholds of every category the lexicon feeds.
+inline constexpr double kLexiconScore = 0.55;
+
+// Buffers reused between calls (grow-only); one per concurrent Check.
+struct PromptCheckWorkspace {
+  NormalizedText normalized;
+  NormalizedText term;  // a policy term, normalised
+  std::vector<TermMatch> matches;
+  std::vector<float> embeddings;  // (prompts, dim)
+  std::vector<float> scores;      // (prompts, heads)
+  SentenceEmbedderWorkspace embedder;
+};
 std::unique_ptr<PromptCheckWorkspace> NewPromptCheckWorkspace();
-struct PromptCheckWorkspaceDeleter { void operator()(PromptCheckWorkspace* ws) const; };
 
 class PromptChecker {
  public:

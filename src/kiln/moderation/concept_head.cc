@@ -22,9 +22,6 @@ constexpr double kL2 = 1e-2;
 // A feature that (nearly) never varies over the examples carries no evidence:
 // its inv_std is 0 so it cannot swing the score of an image where it does vary.
 constexpr double kMinVariance = 1e-12;
-// Added to every variance so that a barely varying feature is not blown up
-// (the pooled features are ReLU6 means, mostly 0.01-6).
-constexpr double kVarianceFloor = 1e-4;
 
 bool ValidName(const std::string& name) {
   if (name.empty() || name.size() > 64) return false;
@@ -76,15 +73,23 @@ ConceptHead Fit(const std::string& name, const std::vector<const std::vector<flo
   head.name = name;
   head.mean.resize(d);
   head.inv_std.resize(d);
+  std::vector<double> means(d), vars(d);
+  double mean_var = 0;
   for (int k = 0; k < d; ++k) {
     double sum = 0;
     for (const auto* row : rows) sum += (*row)[k];
-    const double mean = sum / n;
+    means[k] = sum / n;
     double var = 0;
-    for (const auto* row : rows) var += ((*row)[k] - mean) * ((*row)[k] - mean);
-    var /= n;
-    head.mean[k] = static_cast<float>(mean);
-    head.inv_std[k] = var < kMinVariance ? 0.0f : static_cast<float>(1.0 / std::sqrt(var + kVarianceFloor));
+    for (const auto* row : rows) var += ((*row)[k] - means[k]) * ((*row)[k] - means[k]);
+    vars[k] = var / n;
+    mean_var += vars[k] / d;
+  }
+  for (int k = 0; k < d; ++k) {
+    head.mean[k] = static_cast<float>(means[k]);
+    // Shrunk toward the average variance: with tens of examples a feature that
+    // happened to barely vary would otherwise be blown up, and an unseen image
+    // that differs there would swing the score on noise.
+    head.inv_std[k] = vars[k] < kMinVariance ? 0.0f : static_cast<float>(1.0 / std::sqrt(vars[k] + mean_var));
   }
   // Standardised exactly as Score will see them (the float mean and inv_std).
   std::vector<double> x(static_cast<size_t>(n) * d);

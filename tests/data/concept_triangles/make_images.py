@@ -33,7 +33,7 @@ from shapes.world import (BACKGROUND_NAMES, POSITIONS, SIZE_JITTER, SIZE_NAMES, 
 NON_TRIANGLES = ("circle", "square", "diamond", "star")
 SPLITS = {
     # split: (seed, object colours, images per class)
-    "train": (11, ("red", "green", "blue", "yellow", "white", "black"), 24),
+    "train": (11, ("red", "green", "blue", "yellow", "white", "black"), 48),
     "heldout": (23, ("orange", "purple", "red", "green", "blue", "yellow", "white", "black"), 24),
 }
 HELDOUT_ONLY = ("orange", "purple")

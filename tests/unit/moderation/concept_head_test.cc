@@ -151,10 +151,10 @@ TEST(ConceptHeadTest, RefusesBadExamples) {
 TEST(ConceptHeadTest, ValidatesTheName) {
   Normals rng(6);
   const auto pos = Examples(rng, 2, 1.0), neg = Examples(rng, 2, 0.0);
-  for (const std::string bad : {"", "Triangles", "no logos", "triangles/2", "ü", std::string(65, 'a')}) {
+  for (const std::string& bad : std::vector<std::string>{"", "Triangles", "no logos", "triangles/2", "ü", std::string(65, 'a')}) {
     ExpectInvalid(TrainConceptHead(bad, pos, neg, nullptr), "concept: name");
   }
-  for (const std::string good : {"triangles", "no-logos_2", std::string(64, 'z'), "0"}) {
+  for (const std::string& good : std::vector<std::string>{"triangles", "no-logos_2", std::string(64, 'z'), "0"}) {
     EXPECT_TRUE(TrainConceptHead(good, pos, neg, nullptr).ok()) << good;
   }
 }

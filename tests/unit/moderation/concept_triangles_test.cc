@@ -93,9 +93,9 @@ TEST_F(ConceptTrianglesTest, TheDataAreWhatTheScriptWrites) {
     EXPECT_EQ(e.image.width, 64);
     EXPECT_EQ(e.file.find("triangle") != std::string::npos, e.triangle) << e.file;
   }
-  EXPECT_EQ(train, 48);
+  EXPECT_EQ(train, 96);
   EXPECT_EQ(heldout, 48);
-  EXPECT_EQ(triangles, 48);
+  EXPECT_EQ(triangles, 72);
 }
 
 TEST_F(ConceptTrianglesTest, HeadFindsHeldOutTriangles) {
@@ -104,8 +104,8 @@ TEST_F(ConceptTrianglesTest, HeadFindsHeldOutTriangles) {
   ASSERT_TRUE(head.ok()) << head.status().ToString();
   std::printf("triangles head: %d positives, %d negatives, train accuracy %.3f, 5-fold cv accuracy %.3f\n",
               report.positives, report.negatives, report.train_accuracy, report.cv_accuracy);
-  EXPECT_EQ(report.positives, 24);
-  EXPECT_EQ(report.negatives, 24);
+  EXPECT_EQ(report.positives, 48);
+  EXPECT_EQ(report.negatives, 48);
   EXPECT_GE(report.cv_accuracy, 0.9);
 
   // Held out: other scenes, the first object in orange or purple (never trained on).

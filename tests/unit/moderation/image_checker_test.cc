@@ -99,7 +99,7 @@ TEST_F(ImageCheckerTest, AppendsAndLeavesFeaturesAloneWhenNotAsked) {
 TEST_F(ImageCheckerTest, AnySizeAndOneThread) {
   // A 1024×1024 image (the API's usual size) and a non-square one, on one thread.
   ThreadPool one(1);
-  for (const auto [w, h] : {std::pair{1024, 1024}, std::pair{200, 96}}) {
+  for (const auto& [w, h] : {std::pair{1024, 1024}, std::pair{200, 96}}) {
     std::vector<uint8_t> rgb(static_cast<size_t>(w) * h * 3);
     for (size_t i = 0; i < rgb.size(); ++i) rgb[i] = static_cast<uint8_t>((i * 2654435761u) >> 24);
     std::vector<ModerationSignal> signals;

@@ -9,10 +9,13 @@ writes the same bytes.
   /usr/bin/python3 tests/data/concept_triangles/make_images.py
 
 Two splits that share no scene and no object colour:
-  train    48 images (24 with a triangle), colours red, green, blue, yellow, white, black
-  heldout  48 images (24 with a triangle), the first object orange or purple, a second any colour
-Negatives draw their objects from circle, square, diamond and star; a third of the scenes
-have a second object (a triangle scene keeps its triangle, a negative scene has none).
+  train    96 images (48 with a triangle), colours red, green, blue, yellow, white, black
+  heldout  48 images (24 with a triangle), the object orange or purple
+One medium or large object per scene (a small one is 9 px, a blob once stretched to 224×224
+for the classifier), jittered in one of the nine cells, on a white, black or gray background.
+Negatives are circles and squares. With diamonds, stars, small objects and a second object
+in a third of the scenes, the head's 5-fold cv accuracy was 0.70 and held-out 0.67: the
+classifier's pooled features do not resolve shapes that fine.
 labels.tsv lists file, split, triangle (1/0) and the scene's canonical caption.
 """
 
@@ -30,13 +33,15 @@ from shapes.render import render  # noqa: E402
 from shapes.world import (BACKGROUND_NAMES, POSITIONS, SIZE_JITTER, SIZE_NAMES, SIZES, Scene,  # noqa: E402
                           make_obj, max_jitter, validate_scene)
 
-NON_TRIANGLES = ("circle", "square", "diamond", "star")
+NON_TRIANGLES = ("circle", "square")
+SIZES_USED = ("medium", "large")  # a small object is 9 px: a blob once stretched to 224
 SPLITS = {
     # split: (seed, object colours, images per class)
     "train": (11, ("red", "green", "blue", "yellow", "white", "black"), 48),
     "heldout": (23, ("orange", "purple", "red", "green", "blue", "yellow", "white", "black"), 24),
 }
 HELDOUT_ONLY = ("orange", "purple")
+TWO_OBJECTS = False
 
 
 def png_bytes(rgb) -> bytes:
@@ -52,7 +57,7 @@ def png_bytes(rgb) -> bytes:
 
 def random_object(rng: random.Random, shape: str, colours, background: str, position: str):
     colour = rng.choice([c for c in colours if c != background])
-    size = rng.choice(SIZE_NAMES)
+    size = rng.choice(SIZES_USED)
     scale = 1.0 + rng.uniform(-SIZE_JITTER, SIZE_JITTER)
     jitter = max_jitter(SIZES[size] * scale)
     return make_obj(shape, colour, size, position, rng.uniform(-jitter, jitter), rng.uniform(-jitter, jitter), scale)
@@ -64,7 +69,7 @@ def scene(rng: random.Random, has_triangle: bool, colours, split: str) -> Scene:
         positions = rng.sample(POSITIONS, 2)
         first = "triangle" if has_triangle else rng.choice(NON_TRIANGLES)
         objects = [random_object(rng, first, colours, background, positions[0])]
-        if rng.random() < 1 / 3:
+        if TWO_OBJECTS and rng.random() < 1 / 3:
             objects.append(random_object(rng, rng.choice(NON_TRIANGLES), colours, background, positions[1]))
         s = Scene(tuple(objects), background)
         validate_scene(s)

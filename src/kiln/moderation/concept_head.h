@@ -12,6 +12,11 @@
 
 namespace kiln {
 
+// The NSFW classifier's pooled feature size: every head has this dimension.
+inline constexpr int kConceptFeatureDim = 1280;
+// Per class: training cost grows as the cube of the examples (concept_head.cc).
+inline constexpr int kMaxConceptExamplesPerClass = 256;
+
 struct ConceptTrainingReport {
   int positives = 0;
   int negatives = 0;
@@ -36,7 +41,8 @@ struct ConceptHead {
 
 // Trains a head from feature vectors (each 1280 floats). InvalidArgument
 // naming the problem when the name is malformed, a class has fewer than 2
-// examples, or a vector has the wrong size.
+// examples (or more than kMaxConceptExamplesPerClass), or a vector has the
+// wrong size or a non-finite value. report may be null.
 StatusOr<ConceptHead> TrainConceptHead(const std::string& name, const std::vector<std::vector<float>>& positives,
                                        const std::vector<std::vector<float>>& negatives,
                                        ConceptTrainingReport* report);

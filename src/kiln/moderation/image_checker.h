@@ -21,6 +21,11 @@ namespace kiln {
 
 class NsfwClassifier;
 
+// The "sexual" score of the NSFW classifier's five probabilities (Drawing,
+// Hentai, Neutral, Porn, Sexy): Porn + Hentai + ½ Sexy, in [0, 1]
+// (image_checker.cc and docs/MODERATION.md say why).
+double NsfwSexualScore(const float* probs);
+
 class ImageChecker {
  public:
   // nsfw_dir: models/nsfw-mobilenet-v2.

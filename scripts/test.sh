@@ -5,7 +5,8 @@
 #   2. the unit and golden tests again under AddressSanitizer + UndefinedBehaviorSanitizer;
 #   3. the Python reference implementation's parity tests (pytest);
 #   4. short libFuzzer runs of the safetensors reader (60 s), the API's request parsing and
-#      the moderation text normaliser (30 s each); the longer runs are in docs/FUZZING.md.
+#      the moderation text normaliser (30 s each), the image decoder and the moderation policy
+#      parser (20 s each); the longer runs are in docs/FUZZING.md.
 # ctest includes the server's integration tests (the real `kiln serve` over HTTP) and the
 # playground's headless-Chromium test; both run again against the sanitized binary.
 # Golden tests read ../shared/golden when it is there and are skipped otherwise.
@@ -25,7 +26,7 @@ cmake --build --preset asan --target kiln_tests kiln
 ASAN_OPTIONS=detect_leaks=1 ctest --preset asan
 
 mkdir -p build
-for target in safetensors:60 submit_request:30 text_normalizer:30; do
+for target in safetensors:60 submit_request:30 text_normalizer:30 image_decoder:20 moderation_policy:20; do
   name=${target%%:*}
   echo "== ${name} fuzz smoke run (${target##*:} s) =="
   if ! scripts/fuzz.sh "$name" "${target##*:}" > "build/fuzz-smoke-${name}.log" 2>&1; then

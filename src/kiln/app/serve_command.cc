@@ -29,6 +29,7 @@ const std::vector<FlagSpec> kFlags = {
     {"queue-capacity", false, "the global queue bound; beyond it submits get 429 (default 1024; $KILN_QUEUE_CAPACITY)"},
     {"io-threads", false, "network threads (default 2)"},
     {"log-format", false, "json (default) or text"},
+    {"moderation-threads", false, "compute threads of the moderation service (prompt checks); 0: every core"},
     {"no-moderation", true, "serve without moderation (no prompt or image checks, no /v1/moderations)"},
     {"allow-private-webhooks", true, "let webhooks reach loopback/private addresses (SSRF guard off; "
                                      "$KILN_WEBHOOKS_ALLOW_PRIVATE)"},

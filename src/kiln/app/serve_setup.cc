@@ -125,6 +125,7 @@ StatusOr<ServeConfig> LoadServeSettings(const Flags& flags, char** argv) {
   const std::string models_root = DefaultModelsRoot(argv);
   if (c.models.empty()) c.models = DefaultServedModels(models_root);
   if (flags.Has("no-moderation")) c.moderation_enabled = false;
+  KILN_RETURN_IF_ERROR(ApplyIntFlag(flags, "moderation-threads", 0, 256, &c.moderation_threads));
   if (c.moderation_data_dir.empty()) c.moderation_data_dir = DefaultDataRoot();
   if (c.nsfw_model.empty()) c.nsfw_model = models_root + "/nsfw-mobilenet-v2";
   if (c.text_model.empty()) c.text_model = models_root + "/minilm-l6-v2";

@@ -54,7 +54,8 @@ class BertEncoder {
   // float rounding, at the cost of the real tokens alone).
   //   ids            (total_tokens): sentence b is [offsets[b], offsets[b+1])
   //   token_type_ids (total_tokens), or nullptr for all 0
-  //   offsets        (batch + 1): offsets[0] = 0, increasing, each sentence at
+  //   offsets        (batch + 1): offsets[0] = 0, strictly increasing (every
+  //                  sentence at least one token), each sentence at
   //                  most max_position_embeddings long
   //   out            (total_tokens, hidden_size)
   // REQUIRES: every id in [0, vocab_size), every token type in [0, type_vocab_size)

@@ -130,7 +130,7 @@ void SentenceEmbedder::Embed(ThreadPool& pool, const std::vector<std::string>& t
 }
 
 void SentenceEmbedder::EmbedPadded(ThreadPool& pool, const std::vector<std::string>& texts, float* out,
-                             SentenceEmbedderWorkspace& ws) const {
+                                   SentenceEmbedderWorkspace& ws) const {
   if (texts.empty()) return;
   tokenizer_->EncodeBatch(texts, max_seq_length_, &ws.tokens);
   const int64_t batch = ws.tokens.batch, seq_len = ws.tokens.seq_len;

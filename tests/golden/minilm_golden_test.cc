@@ -162,6 +162,11 @@ TEST_F(MiniLmGoldenTest, EmbeddingsMatchSentenceTransformers) {
     embedder_->Embed(one, {texts[b]}, single.f32() + b * 384, ws);
   }
   ExpectClose("embeddings.one_by_one", single, ref);
+
+  // The padded reference path agrees too.
+  Tensor padded = Tensor::Empty(DType::kF32, ref.shape());
+  embedder_->EmbedPadded(pool, texts, padded.f32(), ws);
+  ExpectClose("embeddings.padded", padded, ref);
 }
 
 TEST_F(MiniLmGoldenTest, LongTextsAreCutToMaxSeqLength) {

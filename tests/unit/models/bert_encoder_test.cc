@@ -148,6 +148,44 @@ TEST_F(BertEncoderTest, BatchRowsAreIndependent) {
   EXPECT_TRUE(test::TensorsClose(Rows(batched, 7, 4), Rows(b_alone, 0, 4), 1e-5, 1e-6));
 }
 
+TEST_F(BertEncoderTest, PackedSentencesEqualPaddedRowsAndMeanPool) {
+  // Three sentences of lengths 7, 4 and 11 (token types on the last), packed
+  // end to end, against the padded, masked forward of the same batch.
+  const std::vector<std::vector<int32_t>> sentences = {
+      {2, 5, 6, 7, 8, 9, 3}, {2, 40, 41, 3}, {2, 11, 12, 13, 14, 15, 16, 17, 18, 19, 3}};
+  const int64_t batch = 3, seq_len = 11, dim = config_.hidden_size;
+  std::vector<int32_t> padded(batch * seq_len, 0), mask(batch * seq_len, 0), types(batch * seq_len, 0);
+  std::vector<int32_t> packed, packed_types;
+  std::vector<int64_t> offsets = {0};
+  for (int64_t b = 0; b < batch; ++b) {
+    for (size_t t = 0; t < sentences[b].size(); ++t) {
+      padded[b * seq_len + t] = sentences[b][t];
+      mask[b * seq_len + t] = 1;
+      types[b * seq_len + t] = b == 2 && t % 2 == 1 ? 1 : 0;
+      packed.push_back(sentences[b][t]);
+      packed_types.push_back(types[b * seq_len + t]);
+    }
+    offsets.push_back(static_cast<int64_t>(packed.size()));
+  }
+  for (int threads : {1, 2}) {
+    ThreadPool pool(threads);
+    BertWorkspace ws;
+    const Tensor want = Run(pool, padded, batch, mask.data(), ws, types.data());
+    Tensor got = Tensor::Empty(DType::kF32, {offsets.back(), dim});
+    encoder_->ForwardPacked(pool, packed.data(), packed_types.data(), offsets.data(), batch, got.f32(), ws);
+    for (int64_t b = 0; b < batch; ++b) {
+      const int64_t len = offsets[b + 1] - offsets[b];
+      EXPECT_TRUE(test::TensorsClose(Rows(got, offsets[b], len), Rows(want, b * seq_len, len), 1e-5, 1e-6))
+          << "sentence " << b << ", " << threads << " threads";
+    }
+    std::vector<float> pooled_want(batch * dim), pooled_got(batch * dim);
+    MeanPool(want.f32(), mask.data(), batch, seq_len, dim, true, pooled_want.data());
+    MeanPoolPacked(got.f32(), offsets.data(), batch, dim, true, pooled_got.data());
+    EXPECT_TRUE(test::TensorsClose(Tensor::FromVector({batch, dim}, pooled_got),
+                                   Tensor::FromVector({batch, dim}, pooled_want), 1e-5, 1e-6));
+  }
+}
+
 TEST_F(BertEncoderTest, TokenTypesMatter) {
   ThreadPool pool(1);
   BertWorkspace ws;

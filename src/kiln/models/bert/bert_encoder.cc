@@ -106,6 +106,59 @@ void BertEncoder::Forward(ThreadPool& pool, const int32_t* ids, const int32_t* t
   for (const BertLayer& layer : layers_) layer.Forward(pool, out, batch, seq_len, ws);
 }
 
+void BertEncoder::ForwardPacked(ThreadPool& pool, const int32_t* ids, const int32_t* token_type_ids,
+                                const int64_t* offsets, int64_t batch, float* out, BertWorkspace& ws) const {
+  const BertConfig& c = config_;
+  const int64_t rows = offsets[batch], h = c.hidden_size;
+  int64_t max_len = 0;
+  for (int64_t b = 0; b < batch; ++b) max_len = std::max(max_len, offsets[b + 1] - offsets[b]);
+  EnsureFloats(ws.q, rows * h);
+  EnsureFloats(ws.k, rows * h);
+  EnsureFloats(ws.v, rows * h);
+  EnsureFloats(ws.attn, rows * h);
+  EnsureFloats(ws.sublayer, rows * h);
+  EnsureFloats(ws.intermediate, rows * c.intermediate_size);
+  // One (max_len, max_len) scores slice per thread (BertLayer::ForwardPacked).
+  EnsureFloats(ws.scores, pool.num_threads() * max_len * max_len);
+
+  const float* word = word_embeddings_.f32();
+  const float* position = position_embeddings_.f32();
+  const float* token_type = token_type_embeddings_.f32();
+  for (int64_t b = 0; b < batch; ++b) {
+    for (int64_t r = offsets[b]; r < offsets[b + 1]; ++r) {
+      const float* w = word + static_cast<int64_t>(ids[r]) * h;
+      const float* p = position + (r - offsets[b]) * h;
+      const float* t = token_type + (token_type_ids == nullptr ? 0 : static_cast<int64_t>(token_type_ids[r])) * h;
+      float* y = out + r * h;
+      for (int64_t i = 0; i < h; ++i) y[i] = (w[i] + t[i]) + p[i];
+    }
+  }
+  cpu::LayerNormAffine(pool, out, out, embeddings_norm_weight_.f32(), embeddings_norm_bias_.f32(), rows, h,
+                       static_cast<float>(c.layer_norm_eps));
+  for (const BertLayer& layer : layers_) layer.ForwardPacked(pool, out, offsets, batch, ws);
+}
+
+void MeanPoolPacked(const float* hidden, const int64_t* offsets, int64_t batch, int64_t dim, bool normalize,
+                    float* out) {
+  for (int64_t b = 0; b < batch; ++b) {
+    float* y = out + b * dim;
+    std::fill_n(y, dim, 0.0f);
+    float count = 0.0f;
+    for (int64_t t = offsets[b]; t < offsets[b + 1]; ++t) {
+      count += 1.0f;
+      const float* x = hidden + t * dim;
+      for (int64_t i = 0; i < dim; ++i) y[i] += x[i];
+    }
+    const float denominator = std::max(count, 1e-9f);
+    for (int64_t i = 0; i < dim; ++i) y[i] /= denominator;
+    if (!normalize) continue;
+    double norm = 0.0;
+    for (int64_t i = 0; i < dim; ++i) norm += static_cast<double>(y[i]) * y[i];
+    const float length = std::max(static_cast<float>(std::sqrt(norm)), 1e-12f);
+    for (int64_t i = 0; i < dim; ++i) y[i] /= length;
+  }
+}
+
 void MeanPool(const float* hidden, const int32_t* attention_mask, int64_t batch, int64_t seq_len, int64_t dim,
               bool normalize, float* out) {
   for (int64_t b = 0; b < batch; ++b) {

@@ -49,6 +49,19 @@ class BertEncoder {
   void Forward(ThreadPool& pool, const int32_t* ids, const int32_t* token_type_ids, const int32_t* attention_mask,
                int64_t batch, int64_t seq_len, float* out, BertWorkspace& ws) const;
 
+  // last_hidden_state of the real tokens only, sentences packed end to end
+  // (no padding: the same states as Forward gives the unmasked rows, within
+  // float rounding, at the cost of the real tokens alone).
+  //   ids            (total_tokens): sentence b is [offsets[b], offsets[b+1])
+  //   token_type_ids (total_tokens), or nullptr for all 0
+  //   offsets        (batch + 1): offsets[0] = 0, strictly increasing (every
+  //                  sentence at least one token), each sentence at
+  //                  most max_position_embeddings long
+  //   out            (total_tokens, hidden_size)
+  // REQUIRES: every id in [0, vocab_size), every token type in [0, type_vocab_size)
+  void ForwardPacked(ThreadPool& pool, const int32_t* ids, const int32_t* token_type_ids, const int64_t* offsets,
+                     int64_t batch, float* out, BertWorkspace& ws) const;
+
  private:
   explicit BertEncoder(const BertConfig& config) : config_(config) {}
 
@@ -68,5 +81,11 @@ class BertEncoder {
 //   hidden (batch, seq_len, dim); attention_mask (batch, seq_len); out (batch, dim)
 void MeanPool(const float* hidden, const int32_t* attention_mask, int64_t batch, int64_t seq_len, int64_t dim,
               bool normalize, float* out);
+
+// MeanPool over packed sentences (BertEncoder::ForwardPacked's layout): every
+// row is a real token.
+//   hidden (offsets[batch], dim); offsets (batch + 1); out (batch, dim)
+void MeanPoolPacked(const float* hidden, const int64_t* offsets, int64_t batch, int64_t dim, bool normalize,
+                    float* out);
 
 }  // namespace kiln

@@ -1,5 +1,6 @@
 #include "kiln/models/bert/bert_layer.h"
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 
@@ -67,6 +68,57 @@ void BertLayer::Forward(ThreadPool& pool, float* hidden, int64_t batch, int64_t 
 
   const int64_t inter = intermediate.out_features;
   intermediate.Forward(pool, ws.intermediate.data(), hidden, rows);
+  if (activation == BertActivation::kGeluErf) {
+    cpu::GeluErf(pool, ws.intermediate.data(), ws.intermediate.data(), rows * inter);
+  } else {
+    cpu::GeluTanh(pool, ws.intermediate.data(), ws.intermediate.data(), rows * inter);
+  }
+  output.Forward(pool, ws.sublayer.data(), ws.intermediate.data(), rows);
+  cpu::Add(pool, ws.sublayer.data(), ws.sublayer.data(), hidden, rows * h);
+  cpu::LayerNormAffine(pool, hidden, ws.sublayer.data(), output_norm_weight.f32(), output_norm_bias.f32(), rows, h,
+                       layer_norm_eps);
+}
+
+void BertLayer::ForwardPacked(ThreadPool& pool, float* hidden, const int64_t* offsets, int64_t batch,
+                              BertWorkspace& ws) const {
+  const int64_t rows = offsets[batch], width = heads * head_dim;
+  query.Forward(pool, ws.q.data(), hidden, rows);
+  key.Forward(pool, ws.k.data(), hidden, rows);
+  value.Forward(pool, ws.v.data(), hidden, rows);
+
+  // One work item per (sentence, head): a batch of 16 gives 192 items, so
+  // both threads stay busy with one hand-off per layer instead of one per
+  // sentence. Each thread owns a (max_len, max_len) scores slice.
+  const float scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
+  int64_t max_len = 0;
+  for (int64_t b = 0; b < batch; ++b) max_len = std::max(max_len, offsets[b + 1] - offsets[b]);
+  const int64_t chunks = std::min<int64_t>(pool.num_threads(), batch * heads);
+  const int64_t per_chunk = (batch * heads + chunks - 1) / chunks;
+  pool.ParallelFor(chunks, [&](int64_t c0, int64_t c1) {
+    for (int64_t c = c0; c < c1; ++c) {
+      float* scores = ws.scores.data() + c * max_len * max_len;  // (len, len)
+      const int64_t end = std::min(batch * heads, (c + 1) * per_chunk);
+      for (int64_t item = c * per_chunk; item < end; ++item) {
+        const int64_t b = item / heads, h = item % heads;
+        const int64_t len = offsets[b + 1] - offsets[b];
+        const int64_t offset = offsets[b] * width + h * head_dim;
+        // Kernel calls inside a chunk run inline, single-threaded.
+        cpu::Gemm(pool, false, true, len, len, head_dim, scale, ws.q.data() + offset, width, ws.k.data() + offset,
+                  width, 0.0f, scores, len);
+        cpu::Softmax(pool, scores, len, len);
+        cpu::Gemm(pool, false, false, len, head_dim, len, 1.0f, scores, len, ws.v.data() + offset, width, 0.0f,
+                  ws.attn.data() + offset, width);
+      }
+    }
+  });
+  const int64_t h = attention_norm_weight.numel();
+  attention_output.Forward(pool, ws.sublayer.data(), ws.attn.data(), rows);
+  cpu::Add(pool, ws.sublayer.data(), ws.sublayer.data(), hidden, rows * h);
+  cpu::LayerNormAffine(pool, hidden, ws.sublayer.data(), attention_norm_weight.f32(), attention_norm_bias.f32(), rows,
+                       h, layer_norm_eps);
+
+  intermediate.Forward(pool, ws.intermediate.data(), hidden, rows);
+  const int64_t inter = intermediate.out_features;
   if (activation == BertActivation::kGeluErf) {
     cpu::GeluErf(pool, ws.intermediate.data(), ws.intermediate.data(), rows * inter);
   } else {

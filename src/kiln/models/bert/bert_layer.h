@@ -34,6 +34,15 @@ struct BertLayer {
   //   hidden (batch·seq_len, hidden_size): the residual stream, updated in place.
   // Reads ws.key_bias (batch, seq_len).
   void Forward(ThreadPool& pool, float* hidden, int64_t batch, int64_t seq_len, BertWorkspace& ws) const;
+
+  // The same on packed sentences: no padding anywhere. Sentence b is rows
+  // [offsets[b], offsets[b+1]) of hidden (total_tokens, hidden_size), all of
+  // them real tokens. The dense layers run once over all total_tokens rows;
+  // attention runs per (sentence, head) on the sentence's own span, so no
+  // FLOP is spent on padding and no key mask is needed.
+  //   offsets (batch + 1), offsets[0] = 0, offsets[batch] = total_tokens
+  void ForwardPacked(ThreadPool& pool, float* hidden, const int64_t* offsets, int64_t batch,
+                     BertWorkspace& ws) const;
 };
 
 }  // namespace kiln

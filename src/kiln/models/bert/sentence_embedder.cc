@@ -109,6 +109,31 @@ void SentenceEmbedder::Embed(ThreadPool& pool, const std::vector<std::string>& t
   if (texts.empty()) return;
   tokenizer_->EncodeBatch(texts, max_seq_length_, &ws.tokens);
   const int64_t batch = ws.tokens.batch, seq_len = ws.tokens.seq_len;
+  // Pack the real tokens: the tokenizer pads at the end of each row, so row
+  // b's real tokens are its first Σ mask ids.
+  ws.offsets.resize(static_cast<size_t>(batch) + 1);
+  ws.ids.clear();
+  ws.offsets[0] = 0;
+  for (int64_t b = 0; b < batch; ++b) {
+    const int32_t* ids = ws.tokens.input_ids.data() + b * seq_len;
+    const int32_t* mask = ws.tokens.attention_mask.data() + b * seq_len;
+    int64_t len = 0;
+    while (len < seq_len && mask[len] != 0) ++len;
+    ws.ids.insert(ws.ids.end(), ids, ids + len);
+    ws.offsets[b + 1] = ws.offsets[b] + len;
+  }
+  EnsureFloats(ws.hidden, ws.offsets[batch] * dim());
+  // Ids are in [0, vocab_size) (checked at load); each sentence is at most
+  // max_seq_length <= max_position_embeddings long.
+  encoder_->ForwardPacked(pool, ws.ids.data(), nullptr, ws.offsets.data(), batch, ws.hidden.data(), ws.bert);
+  MeanPoolPacked(ws.hidden.data(), ws.offsets.data(), batch, dim(), normalize_, out);
+}
+
+void SentenceEmbedder::EmbedPadded(ThreadPool& pool, const std::vector<std::string>& texts, float* out,
+                                   SentenceEmbedderWorkspace& ws) const {
+  if (texts.empty()) return;
+  tokenizer_->EncodeBatch(texts, max_seq_length_, &ws.tokens);
+  const int64_t batch = ws.tokens.batch, seq_len = ws.tokens.seq_len;
   EnsureFloats(ws.hidden, batch * seq_len * dim());
   // Tokenizer ids are in [0, vocab_size) (checked at load), seq_len <=
   // max_seq_length <= max_position_embeddings: the inputs are valid.

@@ -1,7 +1,7 @@
 // SentenceEmbedder: a sentence-transformers model directory (all-MiniLM-L6-v2
 // as scripts/fetch_minilm.sh installs it in models/minilm-l6-v2) as one call:
-// texts → WordPiece ids ([CLS] … [SEP], cut to max_seq_length, the batch
-// padded to its longest row) → BertEncoder → mean pooling over the real tokens
+// texts → WordPiece ids ([CLS] … [SEP], cut to max_seq_length; the real
+// tokens of the batch packed end to end, no padding) → BertEncoder → mean pooling over the real tokens
 // → L2 normalisation (when modules.json lists a Normalize module) → one
 // embedding of hidden_size floats per text, equal within 1e-4 to
 // SentenceTransformer.encode on the same directory.
@@ -32,7 +32,9 @@ namespace kiln {
 struct SentenceEmbedderWorkspace {
   WordPieceBatch tokens;
   BertWorkspace bert;
-  std::vector<float> hidden;  // (batch, seq_len, hidden_size)
+  std::vector<float> hidden;       // (total_tokens, hidden_size) packed; (batch, seq_len, hidden_size) padded
+  std::vector<int32_t> ids;        // (total_tokens): the real tokens' ids, sentences end to end
+  std::vector<int64_t> offsets;    // (batch + 1): sentence b is ids[offsets[b], offsets[b+1])
 };
 
 class SentenceEmbedder {
@@ -53,6 +55,12 @@ class SentenceEmbedder {
   //   texts writes nothing.
   void Embed(ThreadPool& pool, const std::vector<std::string>& texts, float* out,
              SentenceEmbedderWorkspace& ws) const;
+
+  // The same through the padded encoder (every sentence padded to the
+  // batch's longest, padding masked in attention): the path Embed took
+  // before packing, kept as a reference for tests and minilm_bench.
+  void EmbedPadded(ThreadPool& pool, const std::vector<std::string>& texts, float* out,
+                   SentenceEmbedderWorkspace& ws) const;
 
  private:
   SentenceEmbedder() = default;

@@ -92,6 +92,42 @@ StatusOr<std::unique_ptr<MobileNetV2>> MobileNetV2::Load(const SafetensorsFile& 
 
 void MobileNetV2::Forward(ThreadPool& pool, const float* input, int64_t batch, MobileNetV2Workspace& ws,
                           const MobileNetV2Outputs& out, const MobileNetV2TraceFn& trace) const {
+  const int64_t threads = std::min<int64_t>(pool.num_threads(), batch);
+  if (trace || threads < 2) {
+    ForwardLayers(pool, input, batch, ws, out, trace);
+    return;
+  }
+  // Several images and threads: each thread runs whole images, one at a time,
+  // on its own workspace. Per layer splitting costs ~55 thread hand-offs per
+  // image, and an image's activations (≤ 6 MB at the first blocks) stay in
+  // its core's caches instead of a batch's worth streaming through memory.
+  // (A trace needs each layer of the whole batch at once, so it takes the
+  // layer-by-layer path.)
+  while (static_cast<int64_t>(ws.per_thread.size()) < threads) {
+    ws.per_thread.push_back(std::make_unique<MobileNetV2Workspace>());
+  }
+  constexpr int64_t kImageFloats = A::kInputSize * A::kInputSize * 3;
+  const auto offset = [](float* p, int64_t n, int64_t per_image) { return p == nullptr ? p : p + n * per_image; };
+  pool.ParallelFor(threads, [&](int64_t t0, int64_t t1) {
+    for (int64_t t = t0; t < t1; ++t) {
+      // Images [begin, end) go to thread t: contiguous, sizes differ by at most one.
+      const int64_t begin = batch * t / threads, end = batch * (t + 1) / threads;
+      for (int64_t n = begin; n < end; ++n) {
+        MobileNetV2Outputs o;
+        o.features = offset(out.features, n, A::kFeatureChannels);
+        o.dense_1 = offset(out.dense_1, n, A::kDense1);
+        o.dense_2 = offset(out.dense_2, n, A::kDense2);
+        o.logits = offset(out.logits, n, A::kClasses);
+        o.probs = offset(out.probs, n, A::kClasses);
+        // Inside a chunk the pool runs every kernel inline.
+        ForwardLayers(pool, input + n * kImageFloats, 1, *ws.per_thread[t], o, nullptr);
+      }
+    }
+  });
+}
+
+void MobileNetV2::ForwardLayers(ThreadPool& pool, const float* input, int64_t batch, MobileNetV2Workspace& ws,
+                                const MobileNetV2Outputs& out, const MobileNetV2TraceFn& trace) const {
   // Size every buffer first (they only grow), so no pointer moves mid-pass.
   const Im2ColParams stem = StemShape(batch);
   int64_t size = stem.out_height();  // 112

@@ -35,6 +35,8 @@ struct MobileNetV2Workspace {
   std::vector<float> depthwise;   // depthwise-conv output
   std::vector<float> columns;     // the stem's im2col
   std::vector<float> head;        // out_relu + pooled features; the dense outputs reuse out_relu's place
+  // One workspace per pool thread when a batch is split across threads by image.
+  std::vector<std::unique_ptr<MobileNetV2Workspace>> per_thread;
 };
 
 // Where Forward writes; each pointer may be null when not wanted.
@@ -69,6 +71,9 @@ class MobileNetV2 {
   };
 
   MobileNetV2() = default;
+  // The whole network on `batch` images layer by layer, each layer split across the pool.
+  void ForwardLayers(ThreadPool& pool, const float* input, int64_t batch, MobileNetV2Workspace& ws,
+                     const MobileNetV2Outputs& out, const MobileNetV2TraceFn& trace) const;
   // The dense head on the pooled features (batch, 1280), which live in ws.head.
   void Head(ThreadPool& pool, const float* features, int64_t batch, MobileNetV2Workspace& ws,
             const MobileNetV2Outputs& out, const MobileNetV2TraceFn& trace) const;

@@ -7,6 +7,7 @@
 #include "kiln/kernels/cpu/depthwise_conv2d.h"
 #include "kiln/kernels/cpu/matmul.h"
 #include "kiln/models/mobilenet_v2/nhwc_conv.h"
+#include "kiln/models/mobilenet_v2/stem_conv.h"
 #include "kiln/models/weight_loader.h"
 #include "kiln/models/workspace_buffer.h"
 
@@ -33,16 +34,6 @@ cpu::DepthwiseConv2dParams DepthwiseShape(int64_t batch, int64_t size, int64_t c
   return p;
 }
 
-Im2ColParams StemShape(int64_t batch) {
-  Im2ColParams p;
-  p.batch = batch;
-  p.height = p.width = A::kInputSize;
-  p.channels = 3;
-  p.stride = 2;
-  p.pad_bottom = p.pad_right = 1;  // Conv1_pad
-  return p;
-}
-
 void Relu(float* x, int64_t n) {
   for (int64_t i = 0; i < n; ++i) x[i] = std::max(x[i], 0.0f);
 }
@@ -62,7 +53,8 @@ StatusOr<std::unique_ptr<MobileNetV2>> MobileNetV2::Load(const SafetensorsFile& 
   const WeightLoader weights(file);
   std::unique_ptr<MobileNetV2> model(new MobileNetV2());
   KILN_ASSIGN_OR_RETURN(double eps, topology.Epsilon("bn_Conv1"));
-  KILN_ASSIGN_OR_RETURN(model->stem_, LoadConvBn(weights, "Conv1", "bn_Conv1", 3, 3, A::kStemChannels, eps));
+  KILN_ASSIGN_OR_RETURN(FoldedConv stem, LoadConvBn(weights, "Conv1", "bn_Conv1", 3, 3, A::kStemChannels, eps));
+  model->stem_ = PackStem(stem);
   for (const InvertedResidualSpec& spec : A::Blocks()) {
     Block b;
     b.spec = spec;
@@ -129,8 +121,8 @@ void MobileNetV2::Forward(ThreadPool& pool, const float* input, int64_t batch, M
 void MobileNetV2::ForwardLayers(ThreadPool& pool, const float* input, int64_t batch, MobileNetV2Workspace& ws,
                                 const MobileNetV2Outputs& out, const MobileNetV2TraceFn& trace) const {
   // Size every buffer first (they only grow), so no pointer moves mid-pass.
-  const Im2ColParams stem = StemShape(batch);
-  int64_t size = stem.out_height();  // 112
+  const int64_t stem_size = (A::kInputSize + 1 - 3) / 2 + 1;  // 112: Conv1_pad (0, 1), 3×3 stride 2
+  int64_t size = stem_size;
   int64_t act = batch * size * size * A::kStemChannels, expanded = 0, depthwise = 0;
   for (const Block& b : blocks_) {
     const auto dw = DepthwiseShape(batch, size, b.spec.expanded_channels, b.spec.stride);
@@ -145,15 +137,13 @@ void MobileNetV2::ForwardLayers(ThreadPool& pool, const float* input, int64_t ba
   EnsureFloats(ws.pong, act);
   EnsureFloats(ws.expanded, expanded);
   EnsureFloats(ws.depthwise, depthwise);
-  EnsureFloats(ws.columns, batch * stem.out_height() * stem.out_width() * 27);
   EnsureFloats(ws.head, final_pixels * A::kFeatureChannels + batch * A::kFeatureChannels);
 
   // Conv1_pad → Conv1 → bn_Conv1 → Conv1_relu.
-  size = stem.out_height();
-  Im2Col3x3Nhwc(pool, ws.columns.data(), input, stem);
+  size = stem_size;
   float* x = ws.ping.data();
   float* y = ws.pong.data();
-  PointwiseConv(pool, x, ws.columns.data(), stem_, batch * size * size, /*relu6=*/true);
+  StemConv3x3S2(pool, x, input, batch, A::kInputSize, stem_);
   if (trace) trace("Conv1_relu", x, {batch, size, size, A::kStemChannels});
 
   for (const Block& b : blocks_) {

@@ -212,7 +212,7 @@ def main() -> int:
     ap.add_argument("--config", choices=("eager", "best"), default="best")
     ap.add_argument("--batches", default="1,16")
     ap.add_argument("--reps", type=int, default=7)
-    ap.add_argument("--warmup", type=int, default=2)
+    ap.add_argument("--warmup", type=int, default=5)  # jit runs its profiling passes here
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)

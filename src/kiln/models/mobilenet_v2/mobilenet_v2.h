@@ -23,6 +23,7 @@
 #include "kiln/models/mobilenet_v2/folded_conv.h"
 #include "kiln/models/mobilenet_v2/mobilenet_v2_arch.h"
 #include "kiln/models/mobilenet_v2/mobilenet_v2_topology.h"
+#include "kiln/models/mobilenet_v2/stem_conv.h"
 #include "kiln/tensor/tensor.h"
 
 namespace kiln {
@@ -33,8 +34,9 @@ struct MobileNetV2Workspace {
   std::vector<float> ping, pong;  // block inputs and outputs, alternating
   std::vector<float> expanded;    // expand-conv output
   std::vector<float> depthwise;   // depthwise-conv output
-  std::vector<float> columns;     // the stem's im2col
   std::vector<float> head;        // out_relu + pooled features; the dense outputs reuse out_relu's place
+  // One workspace per pool thread when a batch is split across threads by image.
+  std::vector<std::unique_ptr<MobileNetV2Workspace>> per_thread;
 };
 
 // Where Forward writes; each pointer may be null when not wanted.
@@ -69,11 +71,14 @@ class MobileNetV2 {
   };
 
   MobileNetV2() = default;
+  // The whole network on `batch` images layer by layer, each layer split across the pool.
+  void ForwardLayers(ThreadPool& pool, const float* input, int64_t batch, MobileNetV2Workspace& ws,
+                     const MobileNetV2Outputs& out, const MobileNetV2TraceFn& trace) const;
   // The dense head on the pooled features (batch, 1280), which live in ws.head.
   void Head(ThreadPool& pool, const float* features, int64_t batch, MobileNetV2Workspace& ws,
             const MobileNetV2Outputs& out, const MobileNetV2TraceFn& trace) const;
 
-  FoldedConv stem_;  // Conv1 + bn_Conv1: (32, 27)
+  StemWeights stem_;  // Conv1 + bn_Conv1, packed for the direct stem conv
   std::vector<Block> blocks_;
   FoldedConv last_conv_;  // Conv_1 + Conv_1_bn: (1280, 320)
   FoldedConv dense_1_, dense_2_, dense_3_;

@@ -33,32 +33,4 @@ void PointwiseConv(ThreadPool& pool, float* out, const float* in, const FoldedCo
       kMinRowsPerChunk);
 }
 
-void Im2Col3x3Nhwc(ThreadPool& pool, float* col, const float* in, const Im2ColParams& params) {
-  const Im2ColParams& p = params;
-  const int64_t oh_n = p.out_height(), ow_n = p.out_width(), c_n = p.channels;
-  const int64_t patch = 9 * c_n;
-  pool.ParallelFor(p.batch * oh_n, [&](int64_t begin, int64_t end) {
-    for (int64_t item = begin; item < end; ++item) {
-      const int64_t n = item / oh_n, oh = item % oh_n;
-      const float* image = in + n * p.height * p.width * c_n;
-      for (int64_t ow = 0; ow < ow_n; ++ow) {
-        float* dst = col + (item * ow_n + ow) * patch;
-        for (int64_t kh = 0; kh < 3; ++kh) {
-          const int64_t ih = oh * p.stride - p.pad_top + kh;
-          for (int64_t kw = 0; kw < 3; ++kw) {
-            const int64_t iw = ow * p.stride - p.pad_left + kw;
-            float* tap = dst + (kh * 3 + kw) * c_n;
-            if (ih < 0 || ih >= p.height || iw < 0 || iw >= p.width) {
-              std::fill(tap, tap + c_n, 0.0f);
-            } else {
-              const float* src = image + (ih * p.width + iw) * c_n;
-              std::copy(src, src + c_n, tap);
-            }
-          }
-        }
-      }
-    }
-  });
-}
-
 }  // namespace kiln

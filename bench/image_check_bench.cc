@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_timing.h"
 #include "kiln/base/flags.h"
 #include "kiln/base/thread_pool.h"
 #include "kiln/moderation/concept_head.h"
@@ -60,19 +61,10 @@ int Main(int argc, char** argv) {
         signals.clear();
         if (!(*checker)->Check(pool, rgb.data(), side, side, heads, &signals).ok()) std::abort();
       };
-      for (int w = 0; w < 3; ++w) run();  // warm: buffers sized, caches filled
-      std::vector<double> ms;
-      for (int r = 0; r < reps; ++r) {
-        const auto t0 = std::chrono::steady_clock::now();
-        run();
-        ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
-      }
-      std::sort(ms.begin(), ms.end());
-      // p99: the smallest time at or above 99 % of the checks (nearest rank).
-      const size_t p99 = std::min(ms.size() - 1, (ms.size() * 99 + 99) / 100 - 1);
+      const std::vector<double> ms = bench::TimeSortedMs(reps, 3, run);
       char image[16];
       std::snprintf(image, sizeof(image), "%dx%d", side, side);
-      std::printf("%-8d %-10s %6d %10.2f %10.2f %10.2f\n", threads, image, reps, ms[ms.size() / 2], ms[p99],
+      std::printf("%-8d %-10s %6d %10.2f %10.2f %10.2f\n", threads, image, reps, bench::Median(ms), bench::P99(ms),
                   ms.back());
     }
   }

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_timing.h"
 #include "kiln/base/flags.h"
 #include "kiln/base/thread_pool.h"
 #include "kiln/models/mobilenet_v2/nsfw_classifier.h"
@@ -47,15 +48,8 @@ int Main(int argc, char** argv) {
         const Status s = (*classifier)->ClassifyBatch(pool, rgb.data(), batch, results.data());
         if (!s.ok()) std::abort();
       };
-      run();  // warm: buffers sized, caches filled
-      std::vector<double> ms;
-      for (int r = 0; r < reps; ++r) {
-        const auto t0 = std::chrono::steady_clock::now();
-        run();
-        ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
-      }
-      std::sort(ms.begin(), ms.end());
-      const double median = ms[ms.size() / 2];
+      const std::vector<double> ms = bench::TimeSortedMs(reps, 1, run);
+      const double median = bench::Median(ms);
       std::printf("%-8d %-8d %12.2f %12.2f %10.1f\n", threads, batch, median, ms.front(), batch * 1000.0 / median);
     }
   }

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_timing.h"
 #include "kiln/base/flags.h"
 #include "kiln/base/thread_pool.h"
 #include "kiln/moderation/prompt_checker.h"
@@ -45,15 +46,7 @@ const std::vector<std::string>& Prompts() {
 }
 
 double MedianMs(int reps, const std::function<void()>& run) {
-  run();  // warm: buffers sized, caches filled
-  std::vector<double> ms;
-  for (int r = 0; r < reps; ++r) {
-    const auto t0 = std::chrono::steady_clock::now();
-    run();
-    ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
-  }
-  std::sort(ms.begin(), ms.end());
-  return ms[ms.size() / 2];
+  return bench::Median(bench::TimeSortedMs(reps, 1, run));
 }
 
 int Main(int argc, char** argv) {

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Kiln's NSFW classifier against PyTorch on the same weights, side by side in one run.
 
-    /usr/bin/python3 bench/nsfw_vs_pytorch.py [--bench build/h/nsfw_bench] [--rounds 5] [--reps 7]
+    /usr/bin/python3 bench/nsfw_vs_pytorch.py [--bench build/release/nsfw_bench] [--rounds 5] [--reps 7]
 
 Each round runs, one after the other (so load from other processes hits all of them alike):
   kiln      build/.../nsfw_bench --reps N: 1 and 2 threads, batch 1 and 16
@@ -61,7 +61,7 @@ def run_torch(config: str, reps: int) -> dict:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--bench", default=os.path.join(REPO_ROOT, "build/h/nsfw_bench"))
+    ap.add_argument("--bench", default=os.path.join(REPO_ROOT, "build/release/nsfw_bench"))
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--reps", type=int, default=7)
     args = ap.parse_args()

@@ -15,7 +15,7 @@ prompt may score high in several categories.
 
 Usage:
   /usr/bin/python3 research/moderation/train_text_heads.py \
-      --kiln build/h/kiln --out models/text-moderation-heads/heads.json
+      --kiln build/release/kiln --out models/text-moderation-heads/heads.json
 """
 import argparse
 import hashlib
@@ -105,7 +105,7 @@ def f1(pred, y):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--kiln", default="build/h/kiln")
+    ap.add_argument("--kiln", default="build/release/kiln")
     ap.add_argument("--model", default="models/minilm-l6-v2")
     ap.add_argument("--train", default="data/moderation/prompts/train.jsonl")
     ap.add_argument("--policy", default="data/moderation/default_policy.json")

@@ -41,8 +41,9 @@ TEST(ImageDecoderTest, DecodesWhatKilnEncodesInEveryFormat) {
 }
 
 TEST(ImageDecoderTest, RefusesWhatIsNotAnImageNamingTheLabel) {
-  for (const std::string& junk : {std::string(), std::string("GIF89a...."), std::string("\x89PNG\r\n\x1a\nxx", 12),
-                                   std::string("\xff\xd8\xff\xe0 broken jpeg", 19), std::string("RIFF\0\0\0\0WEBPVP8 ", 16)}) {
+  using namespace std::string_literals;  // the literals hold NUL bytes: their length comes from the literal
+  for (const std::string& junk : {""s, "GIF89a...."s, "\x89PNG\r\n\x1a\nxx"s, "\xff\xd8\xff\xe0 broken jpeg"s,
+                                   "RIFF\0\0\0\0WEBPVP8 "s}) {
     StatusOr<RgbImage> image = DecodeImage(junk, "input[3]");
     ASSERT_FALSE(image.ok());
     EXPECT_EQ(image.status().code(), StatusCode::kInvalidArgument);

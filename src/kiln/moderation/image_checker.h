@@ -32,7 +32,8 @@ class ImageChecker {
   static StatusOr<std::unique_ptr<ImageChecker>> Load(const std::string& nsfw_dir);
   ~ImageChecker();
 
-  // rgb (height, width, 3), any size. features, when not null, gets the 1280-d embedding.
+  // rgb (height, width, 3), any size. Appends this image's signals to *signals (the caller
+  // clears it between images). features, when not null, gets the 1280-d embedding.
   Status Check(ThreadPool& pool, const uint8_t* rgb, int width, int height,
                const std::vector<const ConceptHead*>& concepts, std::vector<ModerationSignal>* signals,
                std::vector<float>* features = nullptr);

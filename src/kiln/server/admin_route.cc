@@ -121,6 +121,7 @@ void AdminRoute::PutConcept(const std::string& tenant, const std::string& name, 
       for (size_t i = 0; i < lists[c]->size(); ++i) {
         StatusOr<RgbImage> image = DecodeImage((*lists[c])[i], "image");
         std::vector<float> f;
+        ignored.clear();
         Status s = image.status();
         if (s.ok()) s = checker->Check(pool, image->pixels.data(), image->width, image->height, {}, &ignored, &f);
         if (!s.ok()) return respond(Unprocessable({"body", names[c], std::to_string(i)}, s.message()));

@@ -23,6 +23,7 @@ StatusOr<OutputVerdict> OutputModeration::Check(ThreadPool& pool, const Job& job
   v.details_json = job.details_json;
   if (!PolicyChecksStage(snapshot->policy, "output_image")) return v;
   const auto start = std::chrono::steady_clock::now();
+  signals_.clear();  // Check appends
   KILN_RETURN_IF_ERROR(checker_->Check(pool, rgb, width, height, snapshot->concept_ptrs, &signals_));
   v.decision = Decide(snapshot->policy, job.request.safety_tolerance, signals_);
   v.checked = true;

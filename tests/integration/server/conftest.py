@@ -214,8 +214,11 @@ def kiln_server_factory(kiln_bin, tmp_path_factory):
     """Makes KilnServer objects (not started) with their own port and data dir; stops them all at the end."""
     servers = []
 
-    def make(args=(), log_format="text", name="srv"):
+    def make(args=(), log_format="text", name="srv", moderation=False):
+        # Moderation off unless a module tests it: nsfwjs now and then scores a harmless
+        # kiln-shapes image high enough to hold it, which would make unrelated tests flaky.
         data_dir = tmp_path_factory.mktemp(name)
+        args = list(args) + ([] if moderation else ["--no-moderation"])
         srv = KilnServer(kiln_bin, data_dir, args=args, log_format=log_format)
         servers.append(srv)
         return srv

@@ -16,13 +16,6 @@ double SecondsSince(std::chrono::steady_clock::time_point start) {
 
 }  // namespace
 
-bool PolicyChecksStage(const ModerationPolicy& policy, std::string_view stage) {
-  if (stage == "prompt") return policy.check_prompt;
-  if (stage == "input_image") return policy.check_input_image;
-  if (stage == "output_image") return policy.check_output_image;
-  return true;
-}
-
 StatusOr<std::unique_ptr<ModerationService>> ModerationService::Create(ModerationServiceOptions options,
                                                                        TenantPolicies& policies,
                                                                        ModerationMetrics& metrics) {
@@ -119,7 +112,7 @@ void ModerationService::RunTexts(std::vector<Task>& tasks) {
   for (size_t i = 0; i < tasks.size(); ++i) {
     snapshots[i] = policies_.For(tasks[i].tenant);
     verdicts[i].policy_version = snapshots[i]->policy.version;
-    if (PolicyChecksStage(snapshots[i]->policy, tasks[i].stage)) groups[snapshots[i].get()].push_back(i);
+    if (snapshots[i]->policy.ChecksStage(tasks[i].stage)) groups[snapshots[i].get()].push_back(i);
   }
   std::vector<std::string> texts;
   std::vector<std::vector<ModerationSignal>> signals;
@@ -154,7 +147,7 @@ void ModerationService::RunImage(Task& task) {
     v.status = Status::FailedPrecondition("image moderation is not configured in this process");
     return task.done(std::move(v));
   }
-  if (!PolicyChecksStage(snapshot->policy, task.stage) && !task.features) return task.done(std::move(v));
+  if (!snapshot->policy.ChecksStage(task.stage) && !task.features) return task.done(std::move(v));
   const auto start = std::chrono::steady_clock::now();
   StatusOr<RgbImage> decoded = DecodeImage(task.input, "image");
   if (!decoded.ok()) {

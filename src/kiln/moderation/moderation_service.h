@@ -101,8 +101,4 @@ class ModerationService {
   std::thread thread_;
 };
 
-// Whether a policy checks a stage ("prompt", "input_image", "output_image";
-// any other stage — an explicit check — always runs).
-bool PolicyChecksStage(const ModerationPolicy& policy, std::string_view stage);
-
 }  // namespace kiln

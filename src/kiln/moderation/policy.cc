@@ -141,6 +141,13 @@ ModerationPolicy ModerationPolicy::Default() {
   return p;
 }
 
+bool ModerationPolicy::ChecksStage(std::string_view stage) const {
+  if (stage == "prompt") return check_prompt;
+  if (stage == "input_image") return check_input_image;
+  if (stage == "output_image") return check_output_image;
+  return true;
+}
+
 int ModerationPolicy::MatchBlockPattern(std::string_view text) const {
   if (compiled_patterns == nullptr) return -1;
   for (size_t i = 0; i < compiled_patterns->patterns.size(); ++i) {

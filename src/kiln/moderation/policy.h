@@ -66,6 +66,10 @@ struct ModerationPolicy {
   // an image signal or a text one; all off for a category the policy does not name.
   CategoryThresholds At(std::string_view category, int safety_tolerance, bool image = false) const;
 
+  // Whether this policy checks a stage ("prompt", "input_image",
+  // "output_image"); any other stage — an explicit check — always runs.
+  bool ChecksStage(std::string_view stage) const;
+
   // The index of the first block pattern found in text, or -1 (patterns are
   // ECMAScript regular expressions, case-insensitive, compiled by Parse).
   int MatchBlockPattern(std::string_view text) const;

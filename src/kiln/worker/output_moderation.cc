@@ -3,7 +3,6 @@
 #include <chrono>
 
 #include "kiln/moderation/decision_json.h"
-#include "kiln/moderation/moderation_service.h"
 
 namespace kiln {
 
@@ -21,7 +20,7 @@ StatusOr<OutputVerdict> OutputModeration::Check(ThreadPool& pool, const Job& job
   OutputVerdict v;
   v.policy_version = snapshot->policy.version;
   v.details_json = job.details_json;
-  if (!PolicyChecksStage(snapshot->policy, "output_image")) return v;
+  if (!snapshot->policy.ChecksStage("output_image")) return v;
   const auto start = std::chrono::steady_clock::now();
   signals_.clear();  // Check appends
   KILN_RETURN_IF_ERROR(checker_->Check(pool, rgb, width, height, snapshot->concept_ptrs, &signals_));

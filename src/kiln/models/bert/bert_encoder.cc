@@ -138,6 +138,21 @@ void BertEncoder::ForwardPacked(ThreadPool& pool, const int32_t* ids, const int3
   for (const BertLayer& layer : layers_) layer.ForwardPacked(pool, out, offsets, batch, ws);
 }
 
+namespace {
+
+// A sum of `count` rows → their mean, L2-normalised when asked (sentence-transformers' epsilons).
+void FinishMean(float* y, float count, int64_t dim, bool normalize) {
+  const float denominator = std::max(count, 1e-9f);
+  for (int64_t i = 0; i < dim; ++i) y[i] /= denominator;
+  if (!normalize) return;
+  double norm = 0.0;
+  for (int64_t i = 0; i < dim; ++i) norm += static_cast<double>(y[i]) * y[i];
+  const float length = std::max(static_cast<float>(std::sqrt(norm)), 1e-12f);
+  for (int64_t i = 0; i < dim; ++i) y[i] /= length;
+}
+
+}  // namespace
+
 void MeanPoolPacked(const float* hidden, const int64_t* offsets, int64_t batch, int64_t dim, bool normalize,
                     float* out) {
   for (int64_t b = 0; b < batch; ++b) {
@@ -149,13 +164,7 @@ void MeanPoolPacked(const float* hidden, const int64_t* offsets, int64_t batch, 
       const float* x = hidden + t * dim;
       for (int64_t i = 0; i < dim; ++i) y[i] += x[i];
     }
-    const float denominator = std::max(count, 1e-9f);
-    for (int64_t i = 0; i < dim; ++i) y[i] /= denominator;
-    if (!normalize) continue;
-    double norm = 0.0;
-    for (int64_t i = 0; i < dim; ++i) norm += static_cast<double>(y[i]) * y[i];
-    const float length = std::max(static_cast<float>(std::sqrt(norm)), 1e-12f);
-    for (int64_t i = 0; i < dim; ++i) y[i] /= length;
+    FinishMean(y, count, dim, normalize);
   }
 }
 
@@ -171,13 +180,7 @@ void MeanPool(const float* hidden, const int32_t* attention_mask, int64_t batch,
       const float* x = hidden + (b * seq_len + t) * dim;
       for (int64_t i = 0; i < dim; ++i) y[i] += x[i];
     }
-    const float denominator = std::max(count, 1e-9f);
-    for (int64_t i = 0; i < dim; ++i) y[i] /= denominator;
-    if (!normalize) continue;
-    double norm = 0.0;
-    for (int64_t i = 0; i < dim; ++i) norm += static_cast<double>(y[i]) * y[i];
-    const float length = std::max(static_cast<float>(std::sqrt(norm)), 1e-12f);
-    for (int64_t i = 0; i < dim; ++i) y[i] /= length;
+    FinishMean(y, count, dim, normalize);
   }
 }
 

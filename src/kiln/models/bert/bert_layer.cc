@@ -60,23 +60,7 @@ void BertLayer::Forward(ThreadPool& pool, float* hidden, int64_t batch, int64_t 
       }
     });
   }
-  const int64_t h = attention_norm_weight.numel();
-  attention_output.Forward(pool, ws.sublayer.data(), ws.attn.data(), rows);
-  cpu::Add(pool, ws.sublayer.data(), ws.sublayer.data(), hidden, rows * h);
-  cpu::LayerNormAffine(pool, hidden, ws.sublayer.data(), attention_norm_weight.f32(), attention_norm_bias.f32(), rows,
-                       h, layer_norm_eps);
-
-  const int64_t inter = intermediate.out_features;
-  intermediate.Forward(pool, ws.intermediate.data(), hidden, rows);
-  if (activation == BertActivation::kGeluErf) {
-    cpu::GeluErf(pool, ws.intermediate.data(), ws.intermediate.data(), rows * inter);
-  } else {
-    cpu::GeluTanh(pool, ws.intermediate.data(), ws.intermediate.data(), rows * inter);
-  }
-  output.Forward(pool, ws.sublayer.data(), ws.intermediate.data(), rows);
-  cpu::Add(pool, ws.sublayer.data(), ws.sublayer.data(), hidden, rows * h);
-  cpu::LayerNormAffine(pool, hidden, ws.sublayer.data(), output_norm_weight.f32(), output_norm_bias.f32(), rows, h,
-                       layer_norm_eps);
+  AfterAttention(pool, hidden, rows, ws);
 }
 
 void BertLayer::ForwardPacked(ThreadPool& pool, float* hidden, const int64_t* offsets, int64_t batch,
@@ -111,14 +95,18 @@ void BertLayer::ForwardPacked(ThreadPool& pool, float* hidden, const int64_t* of
       }
     }
   });
+  AfterAttention(pool, hidden, rows, ws);
+}
+
+void BertLayer::AfterAttention(ThreadPool& pool, float* hidden, int64_t rows, BertWorkspace& ws) const {
   const int64_t h = attention_norm_weight.numel();
   attention_output.Forward(pool, ws.sublayer.data(), ws.attn.data(), rows);
   cpu::Add(pool, ws.sublayer.data(), ws.sublayer.data(), hidden, rows * h);
   cpu::LayerNormAffine(pool, hidden, ws.sublayer.data(), attention_norm_weight.f32(), attention_norm_bias.f32(), rows,
                        h, layer_norm_eps);
 
-  intermediate.Forward(pool, ws.intermediate.data(), hidden, rows);
   const int64_t inter = intermediate.out_features;
+  intermediate.Forward(pool, ws.intermediate.data(), hidden, rows);
   if (activation == BertActivation::kGeluErf) {
     cpu::GeluErf(pool, ws.intermediate.data(), ws.intermediate.data(), rows * inter);
   } else {

@@ -43,6 +43,11 @@ struct BertLayer {
   //   offsets (batch + 1), offsets[0] = 0, offsets[batch] = total_tokens
   void ForwardPacked(ThreadPool& pool, float* hidden, const int64_t* offsets, int64_t batch,
                      BertWorkspace& ws) const;
+
+  // What follows attention, the same per row in both layouts: output
+  // projection + residual + LayerNorm, then the FFN + residual + LayerNorm,
+  // over ws.attn into hidden (rows, hidden_size).
+  void AfterAttention(ThreadPool& pool, float* hidden, int64_t rows, BertWorkspace& ws) const;
 };
 
 }  // namespace kiln

@@ -66,22 +66,29 @@ void ModerationsRoute::Handle(const ApiRequest& req, const Tenant& tenant, Respo
     }
   }
   std::vector<Item> items;
+  auto add_text = [&](std::string text, std::vector<std::string> loc) {
+    if (text.size() > kMaxModerationTextBytes) {
+      errors.push_back({std::move(loc), "a text is at most 16384 bytes", "string_too_long"});
+    } else {
+      items.push_back({false, std::move(text)});
+    }
+  };
   auto it = body.find("input");
   if (it == body.end() || it->is_null()) {
     errors.push_back({{"body", "input"}, "Field required", "missing"});
   } else if (it->is_string()) {
-    items.push_back({false, it->get<std::string>()});
+    add_text(it->get<std::string>(), {"body", "input"});
   } else if (it->is_array() && !it->empty() && it->size() <= kMaxModerationInputs) {
     for (size_t i = 0; i < it->size(); ++i) {
       const json& e = (*it)[i];
       const std::string index = std::to_string(i);
       if (e.is_string()) {
-        items.push_back({false, e.get<std::string>()});
+        add_text(e.get<std::string>(), {"body", "input", index});
         continue;
       }
       const std::string type = e.is_object() && e.contains("type") && e["type"].is_string() ? e["type"].get<std::string>() : "";
       if (type == "text" && e.contains("text") && e["text"].is_string()) {
-        items.push_back({false, e["text"].get<std::string>()});
+        add_text(e["text"].get<std::string>(), {"body", "input", index, "text"});
       } else if (type == "image_url" || type == "kiln_result") {
         StatusOr<std::string> bytes = ResolveImageInput(e, tenant.name, jobs_, blobs_);
         if (!bytes.ok()) {
@@ -98,11 +105,6 @@ void ModerationsRoute::Handle(const ApiRequest& req, const Tenant& tenant, Respo
     errors.push_back({{"body", "input"},
                       "should be a string or a list of 1 to " + std::to_string(kMaxModerationInputs) + " items",
                       "value_error"});
-  }
-  for (size_t i = 0; i < items.size(); ++i) {
-    if (!items[i].is_image && items[i].input.size() > kMaxModerationTextBytes) {
-      errors.push_back({{"body", "input", std::to_string(i)}, "a text is at most 16384 bytes", "string_too_long"});
-    }
   }
   if (!errors.empty()) return respond(ApiResponse::Json(422, ValidationErrorBody(errors)));
 

@@ -306,11 +306,18 @@ def test_moderations_decides_under_the_callers_policy(server):
     ({"input": [{"type": "kiln_result", "id": "no-such-task"}]}, ["body", "input", "0"]),
     ({"input": [{"type": "video"}]}, ["body", "input", "0"]),
     ({"input": "x", "safety_tolerance": 9}, ["body", "safety_tolerance"]),
+    ({"input": ["fine", "a" * 16385]}, ["body", "input", "1"]),
 ])
 def test_moderations_bad_input_names_the_field(server, body, loc):
     r = moderations(server, body)
     assert r.status_code == 422, r.text
     assert r.json()["detail"][0]["loc"] == loc, r.text
+
+
+def test_moderations_names_every_bad_item_by_its_own_index(server):
+    r = moderations(server, {"input": [{"type": "video"}, "fine", "a" * 16385]})
+    assert r.status_code == 422, r.text
+    assert [d["loc"] for d in r.json()["detail"]] == [["body", "input", "0"], ["body", "input", "2"]], r.text
 
 
 def test_moderations_undecodable_image_is_422(server):

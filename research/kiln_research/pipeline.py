@@ -53,6 +53,25 @@ def latent_noise(seeds: Sequence[int], z: int, h: int, w: int) -> torch.Tensor:
     return torch.from_numpy(out)
 
 
+class Guided(torch.nn.Module):
+    """Classifier-free guidance around a Flux model: v = v_u + scale (v_c - v_u), where v_u is
+    the prediction for the empty prompt (diffusers' FluxPipeline calls this true_cfg_scale).
+    The conditional and unconditional passes run one after the other, as the C++ sampler
+    does."""
+
+    def __init__(self, flux: torch.nn.Module, txt_u: torch.Tensor, y_u: torch.Tensor,
+                 scale: float):
+        super().__init__()
+        self.flux, self.txt_u, self.y_u, self.scale = flux, txt_u, y_u, scale
+
+    def forward(self, img, img_ids, txt, txt_ids, y, timesteps, guidance=None):
+        v_c = self.flux(img=img, img_ids=img_ids, txt=txt, txt_ids=txt_ids, y=y,
+                        timesteps=timesteps, guidance=guidance)
+        v_u = self.flux(img=img, img_ids=img_ids, txt=self.txt_u, txt_ids=txt_ids, y=self.y_u,
+                        timesteps=timesteps, guidance=guidance)
+        return v_u + self.scale * (v_c - v_u)
+
+
 class KilnShapes:
     def __init__(self, model_dir: str):
         import sentencepiece as spm
@@ -80,11 +99,15 @@ class KilnShapes:
     @torch.no_grad()
     def generate(self, prompts: List[str], seeds: Sequence[int], steps: Optional[int] = None,
                  width: Optional[int] = None, height: Optional[int] = None,
-                 trace: Optional[Dict[str, torch.Tensor]] = None) -> torch.Tensor:
+                 trace: Optional[Dict[str, torch.Tensor]] = None,
+                 cfg_scale: Optional[float] = None) -> torch.Tensor:
         """-> images [B, 3, H, W] float (about [-1, 1]). `trace` (a dict) receives the
-        intermediate tensors: ids, mask, txt, y, noise, latent (final, unpacked)."""
+        intermediate tensors: ids, mask, txt, y, noise, latent (final, unpacked).
+        cfg_scale (default: the manifest's "cfg_scale", else 1 = no guidance) > 1 applies
+        classifier-free guidance against the empty prompt."""
         s = self.sampling
         steps = steps or s["steps"]
+        cfg_scale = float(s.get("cfg_scale", 1.0) if cfg_scale is None else cfg_scale)
         width = width or s["width"]
         height = height or s["height"]
         assert len(prompts) == len(seeds)
@@ -98,7 +121,12 @@ class KilnShapes:
         img_ids = make_img_ids(b, h, w)
         txt_ids = torch.zeros(b, txt.shape[1], 3)
         timesteps = get_schedule(steps, img.shape[1], shift=bool(s["shift"]))
-        x = denoise(self.flux, img, img_ids, txt, txt_ids, y, timesteps,
+        model = self.flux
+        if cfg_scale != 1.0:
+            ids_u, mask_u = tokenize(self.sp, [""] * b, self.max_length)
+            txt_u, y_u = encode_text(self.t5, ids_u, mask_u)
+            model = Guided(self.flux, txt_u, y_u, cfg_scale)
+        x = denoise(model, img, img_ids, txt, txt_ids, y, timesteps,
                     guidance=float(s.get("guidance", 0.0)))
         latent = unpack(x, height, width)
         image = self.ae.decode(latent)
@@ -113,12 +141,13 @@ _CACHE: Dict[str, KilnShapes] = {}
 
 def generate(prompts: List[str], seeds: Sequence[int], steps: Optional[int] = None,
              width: Optional[int] = None, height: Optional[int] = None,
+             cfg_scale: Optional[float] = None,
              model_dir: str = os.path.join(os.path.dirname(__file__), "..", "..", "models",
                                            "kiln-shapes")) -> torch.Tensor:
     key = os.path.abspath(model_dir)
     if key not in _CACHE:
         _CACHE[key] = KilnShapes(model_dir)
-    return _CACHE[key].generate(prompts, seeds, steps, width, height)
+    return _CACHE[key].generate(prompts, seeds, steps, width, height, cfg_scale=cfg_scale)
 
 
 def to_uint8(images: torch.Tensor) -> np.ndarray:

@@ -38,6 +38,8 @@ const std::vector<FlagSpec> kFlags = {
     {"width", false, "image width in pixels (default: the model's; tensor mode 1024)"},
     {"height", false, "image height in pixels (default: the model's; tensor mode 1024)"},
     {"guidance", false, "guidance for [dev]-type models (default: the model's; tensor mode 3.5)"},
+    {"cfg-scale", false, "classifier-free guidance against the empty prompt, 1 = off (default: the model's; "
+                         "--model mode only)"},
     {"threads", false, "compute threads (default: all CPUs)"},
     {"out", false, "output PNG path (required)"},
     {"help", true, "show this help"},
@@ -92,6 +94,8 @@ Status ReadOptions(const Flags& flags, GenerateOptions* options, uint64_t* seed)
   KILN_ASSIGN_OR_RETURN(options->height, flags.GetInt("height", options->height, 16, 8192));
   KILN_ASSIGN_OR_RETURN(double guidance, flags.GetDouble("guidance", options->guidance));
   options->guidance = static_cast<float>(guidance);
+  KILN_ASSIGN_OR_RETURN(double cfg_scale, flags.GetDouble("cfg-scale", options->cfg_scale));
+  options->cfg_scale = static_cast<float>(cfg_scale);
   KILN_ASSIGN_OR_RETURN(*seed, flags.GetUint64("seed", 0));
   KILN_ASSIGN_OR_RETURN(int64_t threads, flags.GetInt("threads", 0, 0, 1024));
   if (threads > 0) ThreadPool::SetDefaultThreads(static_cast<int>(threads));

@@ -14,7 +14,7 @@ FluxPipeline::FluxPipeline(const FluxTransformer& transformer, const Autoencoder
 int FluxPipeline::DefaultSteps() const { return transformer_.config().guidance_embed ? 50 : 4; }
 
 Status FluxPipeline::Validate(const Tensor& txt, const Tensor& y, const std::vector<uint64_t>& seeds,
-                              const GenerateOptions& o) const {
+                              const GenerateOptions& o, const UnconditionalText* uncond) const {
   const FluxConfig& fc = transformer_.config();
   const AutoencoderConfig& ac = autoencoder_.config();
   const int64_t multiple = 2 * ac.downsample_factor();
@@ -33,6 +33,14 @@ Status FluxPipeline::Validate(const Tensor& txt, const Tensor& y, const std::vec
   }
   if (o.steps < 0 || o.steps > 1000) return Status::InvalidArgument("steps: must be in [1, 1000] (0: default)");
   if (!(o.guidance >= 0.0f && o.guidance <= 100.0f)) return Status::InvalidArgument("guidance: must be in [0, 100]");
+  if (!(o.cfg_scale >= 0.0f && o.cfg_scale <= 30.0f)) return Status::InvalidArgument("cfg_scale: must be in [0, 30]");
+  if (o.cfg_scale != 1.0f) {
+    if (uncond == nullptr) return Status::InvalidArgument("cfg_scale: guidance needs the empty prompt's conditioning");
+    if (uncond->txt.shape() != txt.shape() || uncond->y.shape() != y.shape()) {
+      return Status::InvalidArgument("uncond: txt and y must have the prompt's shapes " + ShapeToString(txt.shape()) +
+                                     " and " + ShapeToString(y.shape()));
+    }
+  }
   if (txt.rank() != 3 || txt.dim(2) != fc.context_in_dim) {
     return Status::InvalidArgument("txt: expected (batch, tokens, " + std::to_string(fc.context_in_dim) +
                                    "), got " + ShapeToString(txt.shape()));
@@ -49,8 +57,9 @@ Status FluxPipeline::Validate(const Tensor& txt, const Tensor& y, const std::vec
 
 StatusOr<Tensor> FluxPipeline::Generate(ThreadPool& pool, const Tensor& txt, const Tensor& y,
                                         const std::vector<uint64_t>& seeds, const GenerateOptions& o,
-                                        const FlowStepFn& on_step, GenerateTimings* timings) {
-  KILN_RETURN_IF_ERROR(Validate(txt, y, seeds, o));
+                                        const FlowStepFn& on_step, GenerateTimings* timings,
+                                        const UnconditionalText* uncond) {
+  KILN_RETURN_IF_ERROR(Validate(txt, y, seeds, o, uncond));
   const auto start = std::chrono::steady_clock::now();
   const FluxConfig& fc = transformer_.config();
   const int64_t b = txt.dim(0), channels = autoencoder_.config().z_channels;
@@ -83,7 +92,17 @@ StatusOr<Tensor> FluxPipeline::Generate(ThreadPool& pool, const Tensor& txt, con
   schedule_options.shift = o.shift.value_or(fc.guidance_embed);  // flux/cli.py: shift for all but schnell
   const int steps = o.steps > 0 ? o.steps : DefaultSteps();
   const std::vector<float> schedule = FlowSchedule(steps, tokens, schedule_options);
-  KILN_RETURN_IF_ERROR(sampler_.Denoise(pool, cond, x.f32(), schedule, o.guidance, on_step));
+  const bool guided = o.cfg_scale != 1.0f;
+  Tensor txt_u32, y_u32;
+  FluxInputs uncond_inputs = cond;
+  if (guided) {
+    txt_u32 = uncond->txt.dtype() == DType::kF32 ? uncond->txt : uncond->txt.ToF32();
+    y_u32 = uncond->y.dtype() == DType::kF32 ? uncond->y : uncond->y.ToF32();
+    uncond_inputs.txt = txt_u32.f32();
+    uncond_inputs.y = y_u32.f32();
+  }
+  KILN_RETURN_IF_ERROR(sampler_.Denoise(pool, cond, x.f32(), schedule, o.guidance, on_step,
+                                        guided ? &uncond_inputs : nullptr, o.cfg_scale));
 
   const auto denoised = std::chrono::steady_clock::now();
   UnpackLatents(noise.f32(), x.f32(), b, channels, h, w);  // noise's buffer now holds the latent

@@ -91,6 +91,8 @@ StatusOr<ModelManifest> ModelManifest::Parse(const std::string& text, const std:
     KILN_RETURN_IF_ERROR(s.Int("height", &m.height));
     KILN_RETURN_IF_ERROR(s.Bool("shift", &m.shift));
     KILN_RETURN_IF_ERROR(s.Float("guidance", &m.guidance));
+    KILN_RETURN_IF_ERROR(s.Float("cfg_scale", &m.cfg_scale));
+    if (!(m.cfg_scale >= 0.0f && m.cfg_scale <= 30.0f)) return s.FieldError("cfg_scale", "must be in [0, 30]");
     KILN_RETURN_IF_ERROR(s.RejectUnknown());
   }
   if (m.transformer.context_in_dim != m.text_encoder.d_model || m.transformer.vec_in_dim != m.text_encoder.d_model) {

@@ -7,7 +7,8 @@
 //    "text_encoder": {"file": "text_encoder.safetensors", "config": {HF T5Config},
 //                     "max_length": 40, "pooling": "mean"},
 //    "tokenizer":    {"file": "tokenizer.model"},
-//    "sampling":     {"steps": 20, "width": 128, "height": 128, "shift": true, "guidance": 0.0}}
+//    "sampling":     {"steps": 20, "width": 128, "height": 128, "shift": true, "guidance": 0.0,
+//                     "cfg_scale": 1.0}}
 //
 // Paths are relative to the directory. Every error names the file and field.
 #pragma once
@@ -47,6 +48,7 @@ struct ModelManifest {
   int64_t height = 128;
   bool shift = true;
   float guidance = 0.0f;
+  float cfg_scale = 1.0f;  // classifier-free guidance against the empty prompt; 1: off
 
   // Reads dir/kiln.json.
   static StatusOr<ModelManifest> Load(const std::string& dir);

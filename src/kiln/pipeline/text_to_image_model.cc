@@ -31,6 +31,7 @@ GenerateOptions TextToImageModel::DefaultOptions() const {
   o.height = manifest_.height;
   o.steps = manifest_.steps;
   o.guidance = manifest_.guidance;
+  o.cfg_scale = manifest_.cfg_scale;
   o.shift = manifest_.shift;
   return o;
 }
@@ -44,8 +45,14 @@ StatusOr<Tensor> TextToImageModel::Generate(ThreadPool& pool, const std::vector<
   const auto start = std::chrono::steady_clock::now();
   Tensor txt, y;
   KILN_RETURN_IF_ERROR(conditioner_->Encode(pool, prompts, &txt, &y));
+  UnconditionalText uncond;
+  const bool guided = options.cfg_scale != 1.0f;
+  if (guided) {
+    KILN_RETURN_IF_ERROR(conditioner_->Encode(pool, std::vector<std::string>(prompts.size()), &uncond.txt, &uncond.y));
+  }
   const auto encoded = std::chrono::steady_clock::now();
-  StatusOr<Tensor> image = pipeline_->Generate(pool, txt, y, seeds, options, on_step, timings);
+  StatusOr<Tensor> image =
+      pipeline_->Generate(pool, txt, y, seeds, options, on_step, timings, guided ? &uncond : nullptr);
   if (timings != nullptr) timings->text_encode_s = std::chrono::duration<double>(encoded - start).count();
   return image;
 }

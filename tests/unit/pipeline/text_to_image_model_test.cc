@@ -102,6 +102,41 @@ TEST_F(TextToImageModelTest, GeneratesDeterministicImagesFromPrompts) {
   EXPECT_NE(0, std::memcmp(other->data(), alone->data(), alone->nbytes()));
 }
 
+TEST_F(TextToImageModelTest, ClassifierFreeGuidanceMixesTheEmptyPromptsPrediction) {
+  ASSERT_TRUE(WriteStringToFile((dir_ / "kiln.json").string(), Manifest(", \"cfg_scale\": 3.0")).ok());
+  auto model = TextToImageModel::Load(dir_.string());
+  ASSERT_TRUE(model.ok()) << model.status().ToString();
+  GenerateOptions options = (*model)->DefaultOptions();
+  EXPECT_EQ(options.cfg_scale, 3.0f);
+  ThreadPool pool(2);
+  const std::string prompt = "a large red circle in the top left on a white background";
+  auto guided = (*model)->Generate(pool, {prompt}, {5}, options);
+  ASSERT_TRUE(guided.ok()) << guided.status().ToString();
+  options.cfg_scale = 1.0f;
+  auto plain = (*model)->Generate(pool, {prompt}, {5}, options);
+  ASSERT_TRUE(plain.ok());
+  EXPECT_NE(0, std::memcmp(guided->data(), plain->data(), plain->nbytes())) << "guidance must change the image";
+
+  // Scale 0 keeps only the unconditional prediction: the empty prompt's image, bit for bit.
+  options.cfg_scale = 0.0f;
+  auto uncond_only = (*model)->Generate(pool, {prompt}, {5}, options);
+  ASSERT_TRUE(uncond_only.ok());
+  options.cfg_scale = 1.0f;
+  auto empty_prompt = (*model)->Generate(pool, {""}, {5}, options);
+  ASSERT_TRUE(empty_prompt.ok());
+  EXPECT_EQ(0, std::memcmp(uncond_only->data(), empty_prompt->data(), empty_prompt->nbytes()));
+
+  options.cfg_scale = 31.0f;
+  auto bad = (*model)->Generate(pool, {prompt}, {5}, options);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("cfg_scale"), std::string::npos) << bad.status().ToString();
+
+  ASSERT_TRUE(WriteStringToFile((dir_ / "kiln.json").string(), Manifest(", \"cfg_scale\": -1")).ok());
+  auto bad_manifest = TextToImageModel::Load(dir_.string());
+  ASSERT_FALSE(bad_manifest.ok());
+  EXPECT_NE(bad_manifest.status().message().find("cfg_scale"), std::string::npos);
+}
+
 TEST_F(TextToImageModelTest, BadManifestsNameTheField) {
   ASSERT_TRUE(WriteStringToFile((dir_ / "kiln.json").string(), Manifest(", \"stepz\": 4")).ok());
   auto unknown = TextToImageModel::Load(dir_.string());

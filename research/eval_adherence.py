@@ -1,7 +1,7 @@
 """Prompt adherence of kiln-shapes on held-out prompts, scored by the shapes checker.
 
     PYTHONPATH=research /usr/bin/python3 research/eval_adherence.py [--model models/kiln-shapes]
-        [--n1 200] [--n2 100] [--nval 100] [--seed 1234] [--cfg S] [--steps N]
+        [--n1 200] [--n2 100] [--nval 100] [--seed 1234] [--cfg S] [--steps N] [--size PX]
         [--json out.json] [--images DIR]
 
 Prompts: canonical captions from shapes.dataset.eval_prompts(seed, ·, "holdout") (every scene
@@ -9,7 +9,7 @@ has at least one held-out colour x shape or colour x position combination), spli
 count: the first --n1 one-object and the first --n2 two-object prompts; plus --nval one-object
 in-distribution prompts from the "val" split. Image i of a set uses seed 1000 + i, at the
 manifest's default size, steps and guidance (kiln_research.pipeline, the same as the C++
-pipeline); --cfg and --steps override the manifest's.
+pipeline); --cfg, --steps and --size override the manifest's.
 
 Reported per set: shapes.checker.evaluate's per-attribute accuracies (colour, shape, position
 over prompt objects; background; count; correct = everything but sizes) and, for two-object
@@ -44,12 +44,13 @@ def pick(seed: int, split: str, n_objects: int, n: int):
 
 
 def run_set(model: KilnShapes, prompts, batch: int, images_dir=None, tag="", cfg=None,
-            steps=None):
+            steps=None, size=None):
     imgs = []
     for i in range(0, len(prompts), batch):
         chunk = prompts[i:i + batch]
         seeds = [1000 + i + j for j in range(len(chunk))]
-        imgs.extend(to_uint8(model.generate(chunk, seeds, steps=steps, cfg_scale=cfg)))
+        imgs.extend(to_uint8(model.generate(chunk, seeds, steps=steps, width=size, height=size,
+                                               cfg_scale=cfg)))
     if images_dir:
         from PIL import Image
         d = os.path.join(images_dir, tag)
@@ -79,6 +80,7 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--cfg", type=float, default=None, help="guidance scale (manifest's)")
     ap.add_argument("--steps", type=int, default=None, help="sampling steps (manifest's)")
+    ap.add_argument("--size", type=int, default=None, help="image side in pixels (manifest's)")
     ap.add_argument("--json", default="")
     ap.add_argument("--images", default="")
     args = ap.parse_args()
@@ -89,10 +91,11 @@ def main():
     if args.nval:
         sets["val_1obj"] = pick(args.seed, "val", 1, args.nval)
     results = {"model": os.path.abspath(args.model), "sampling": model.sampling,
-               "seed": args.seed, "cfg": args.cfg, "steps": args.steps}
+               "seed": args.seed, "cfg": args.cfg, "steps": args.steps, "size": args.size}
     for name, prompts in sets.items():
         t = time.time()
-        r = run_set(model, prompts, args.batch, args.images, name, args.cfg, args.steps)
+        r = run_set(model, prompts, args.batch, args.images, name, args.cfg, args.steps,
+                    args.size)
         r["seconds"] = round(time.time() - t, 1)
         results[name] = r
         keys = ["color", "shape", "position", "background", "count", "correct", "both_objects",

@@ -2,23 +2,22 @@
 
     /usr/bin/python3 research/train.py --out models/kiln-shapes [--minutes N]
 
-One command, fixed seeds, three stages (each resumable from --work, default /tmp/kiln_train):
-  1. autoencoder  FLUX.1 AutoencoderKL layout, ch 32, ch_mult [1,2,2,2] (8x down), 1 res block,
-                  z 8; L1 + MSE + 1e-3 KL. Phase A: 64x64 crops (8-aligned) of 128x128 renders;
-                  phase B: full 64x64 renders, z = the mean (no sampling: with the posterior
-                  noise the small objects came out as coloured blobs), object pixels weighted
-                  x11 (objects are a few % of the pixels). A crop-trained
-                  AE does not transfer to full images (GroupNorm / mid-attention statistics).
-  2. latents      --scenes train-split scenes rendered at 64x64 and encoded (the mode);
+One command, fixed seeds, four stages (each resumable from --work, default /tmp/kiln_train):
+  1. autoencoder  FLUX.1 AutoencoderKL layout, ch 32, ch_mult [1,1,2,2] (8x down), 1 res block,
+                  z 16, on full 128x128 renders; z = the posterior mean + a little noise (with the
+                  posterior sampled, small objects came out as coloured blobs); weighted L1 + MSE
+                  + L1 of horizontal/vertical differences, object pixels weighted x11 (objects
+                  are a few % of the pixels).
+  2. latents      --scenes train-split scenes rendered at 128x128 and encoded (the mean);
                   shift/scale factors from their mean/std (so latents are ~unit variance)
-  4. decoder      (after 3, or beside it with --only-decoder) more decoder steps, encoder
-                  frozen; the exported autoencoder has this decoder
   3. transformer  Flux (guidance_embed false) + a tiny T5 v1.1 encoder trained jointly from
                   scratch on the rectified-flow loss: x_t = (1-t) x0 + t noise, v = noise - x0,
                   t logit-normal; captions re-drawn (random phrasings) every time a scene is
-                  used. EMA weights are exported.
-The image size is 64x64 (latent 8 x 8 x 8, 16 image tokens): with the CPU shared with other
-jobs, 128x128 training did not fit the 90-minute budget.
+                  used, --uncond-prob of them replaced by the empty caption (the unconditional
+                  prediction of classifier-free guidance). EMA weights are exported.
+  4. decoder      more decoder steps, encoder frozen (the cached latents stay valid); the
+                  exported autoencoder has this decoder.
+The image size is 128x128 (latent 16 x 16 x 16, 64 image tokens).
 The schedule is step based (--steps); --minutes only caps the transformer stage's wall time
 (a run cut by it is still exported, but is then no longer bit-reproducible).
 
@@ -54,8 +53,10 @@ from shapes.captions import caption_with_spec  # noqa: E402
 from shapes.dataset import make_batch  # noqa: E402
 from shapes.render import render  # noqa: E402
 
-SIZE = 64        # images and default sampling size (128 renders only for phase-A crops)
+SIZE = 128       # training renders and the default sampling size
 MAX_LENGTH = 40
+Z_CHANNELS = 16
+CFG_SCALE = 1.0  # the exported default guidance scale (--cfg-scale)
 T0 = time.time()
 
 
@@ -64,8 +65,8 @@ def log(msg: str) -> None:
 
 
 def ae_params(scale: float = 1.0, shift: float = 0.0) -> AutoEncoderParams:
-    return AutoEncoderParams(resolution=SIZE, in_channels=3, ch=32, out_ch=3, ch_mult=[1, 2, 2, 2],
-                             num_res_blocks=1, z_channels=8, scale_factor=scale,
+    return AutoEncoderParams(resolution=SIZE, in_channels=3, ch=32, out_ch=3, ch_mult=[1, 1, 2, 2],
+                             num_res_blocks=1, z_channels=Z_CHANNELS, scale_factor=scale,
                              shift_factor=shift)
 
 
@@ -78,7 +79,7 @@ def t5_config() -> T5Config:
 def flux_params(args) -> FluxParams:
     pe_dim = args.hidden // args.heads
     axes = [8, (pe_dim - 8) // 2, (pe_dim - 8) // 2]
-    return FluxParams(in_channels=32, out_channels=32, vec_in_dim=128, context_in_dim=128,
+    return FluxParams(in_channels=4 * Z_CHANNELS, out_channels=4 * Z_CHANNELS, vec_in_dim=128, context_in_dim=128,
                       hidden_size=args.hidden, mlp_ratio=args.mlp_ratio, num_heads=args.heads,
                       depth=args.depth, depth_single_blocks=args.single, axes_dim=axes,
                       theta=10000, qkv_bias=True, guidance_embed=False)
@@ -90,65 +91,61 @@ def to_tensor(images: np.ndarray) -> torch.Tensor:
 
 # ---- stage 1: autoencoder -----------------------------------------------------------------------
 
-def _ae_steps(ae, opt, gen, rng, steps, bs, crop, lr0, tag, render_size, obj_weight=0.0,
-              sample=True):
-    ema = 0.0
-    for step in range(steps):
-        lr = lr0 * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * step / steps)))
-        for g in opt.param_groups:
-            g["lr"] = lr
-        images, _, _ = make_batch(rng, bs, size=render_size, split="train", canonical_prob=1.0)
-        ox, oy = rng.integers(0, (render_size - crop) // 8 + 1, size=2) * 8
-        x = to_tensor(images[:, oy:oy + crop, ox:ox + crop])
-        moments = ae.encoder(x)
-        mean, logvar = torch.chunk(moments, 2, dim=1)
-        logvar = logvar.clamp(-30, 20)
-        z = mean + torch.exp(0.5 * logvar) * torch.randn(mean.shape, generator=gen) if sample \
-            else mean
-        rec = ae.decoder(z)
-        # objects are a few % of the pixels: weight them (pixels away from the corner colour,
-        # which is always background) so that their colour and shape are reproduced
-        bg = x[:, :, :1, :1]
-        w = 1.0 + obj_weight * ((x - bg).abs().sum(1, keepdim=True) > 0.05).float()
-        w = w / w.mean()
-        l1 = (w * (rec - x).abs()).mean()
-        l2 = (w * (rec - x).pow(2)).mean()
-        kl = 0.5 * (mean.pow(2) + logvar.exp() - 1 - logvar).mean()
-        loss = l1 + l2 + 1e-3 * kl
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        ema = l1.item() if step == 0 else 0.98 * ema + 0.02 * l1.item()
-        if step % 20 == 0 or step == steps - 1:
-            log(f"ae {tag} step {step}/{steps} l1 {l1.item():.4f} (ema {ema:.4f}) "
-                f"mse {l2.item():.5f} kl {kl.item():.3f} lr {lr:.2e}")
+def object_weights(x: torch.Tensor, obj_weight: float) -> torch.Tensor:
+    """Per-pixel loss weights, mean 1: objects are a few % of the pixels, so pixels away from
+    the corner colour (always background) weigh 1 + obj_weight."""
+    bg = x[:, :, :1, :1]
+    w = 1.0 + obj_weight * ((x - bg).abs().sum(1, keepdim=True) > 0.05).float()
+    return w / w.mean()
+
+
+def reconstruction_loss(rec: torch.Tensor, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+    """Weighted L1 + MSE on pixels, plus L1 on horizontal and vertical differences (keeps the
+    edges, hence the shapes, sharp)."""
+    d = rec - x
+    loss = (w * d.abs()).mean() + (w * d.pow(2)).mean()
+    dx = d[:, :, :, 1:] - d[:, :, :, :-1]
+    dy = d[:, :, 1:, :] - d[:, :, :-1, :]
+    return loss + (w[:, :, :, 1:] * dx.abs()).mean() + (w[:, :, 1:, :] * dy.abs()).mean()
 
 
 def train_autoencoder(args, path: str) -> AutoEncoder:
-    """Phase A: 64x64 crops (cheap, many scenes); phase B: full 128x128 images, because the
-    GroupNorms and the mid attention see whole-image statistics (a crop-only model decodes
-    128x128 latents with wrong colours)."""
+    """Full SIZE x SIZE renders (the GroupNorms and the mid attention see whole-image statistics:
+    a model trained on crops decodes whole images with wrong colours). z is the posterior mean
+    plus a little noise (with the posterior sampled, small objects came out as coloured blobs;
+    the noise keeps the decoder tolerant of imperfect generated latents)."""
     torch.manual_seed(1)
     ae = AutoEncoder(ae_params())
     if os.path.exists(path):
         ae.load_state_dict(torch.load(path))
         log(f"autoencoder: loaded {path}")
         return ae
-    crop_path = path.replace(".pt", "_crop.pt")
     rng = np.random.default_rng(1)
     gen = torch.Generator().manual_seed(1)
-    if os.path.exists(crop_path):
-        ae.load_state_dict(torch.load(crop_path))
-        log(f"autoencoder: loaded {crop_path}")
-    else:
-        opt = torch.optim.Adam(ae.parameters(), lr=args.ae_lr, betas=(0.9, 0.99))
-        _ae_steps(ae, opt, gen, rng, args.ae_steps, args.ae_batch, 64, args.ae_lr, "crop64", 128)
-        torch.save(ae.state_dict(), crop_path)
-    rng = np.random.default_rng(11)
-    gen = torch.Generator().manual_seed(11)
-    opt = torch.optim.Adam(ae.parameters(), lr=args.ae_full_lr, betas=(0.9, 0.99))
-    _ae_steps(ae, opt, gen, rng, args.ae_full_steps, args.ae_full_batch, SIZE, args.ae_full_lr,
-              "full64", SIZE, obj_weight=10.0, sample=False)
+    opt = torch.optim.Adam(ae.parameters(), lr=args.ae_lr, betas=(0.9, 0.99))
+    steps, ema = args.ae_steps, 0.0
+    for step in range(steps):
+        warm = min(1.0, (step + 1) / 50)
+        lr = args.ae_lr * warm * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * step / steps)))
+        for g in opt.param_groups:
+            g["lr"] = lr
+        images, _, _ = make_batch(rng, args.ae_batch, size=SIZE, split="train",
+                                  canonical_prob=1.0)
+        x = to_tensor(images)
+        mean, logvar = torch.chunk(ae.encoder(x), 2, dim=1)
+        z = mean + 0.05 * mean.detach().std() * torch.randn(mean.shape, generator=gen)
+        rec = ae.decoder(z)
+        loss = reconstruction_loss(rec, x, object_weights(x, 10.0))
+        kl = 0.5 * mean.pow(2).mean()  # keeps the latent scale bounded (z is deterministic)
+        opt.zero_grad(set_to_none=True)
+        (loss + 1e-4 * kl).backward()
+        opt.step()
+        ema = loss.item() if step == 0 else 0.98 * ema + 0.02 * loss.item()
+        if step % 20 == 0 or step == steps - 1:
+            log(f"ae step {step}/{steps} loss {loss.item():.4f} (ema {ema:.4f}) "
+                f"|z|^2 {2 * kl.item():.3f} lr {lr:.2e}")
+        if step % 200 == 199:
+            torch.save(ae.state_dict(), path.replace(".pt", "_partial.pt"))
     torch.save(ae.state_dict(), path)
     return ae
 
@@ -205,23 +202,20 @@ def finetune_decoder(args, ae: AutoEncoder, path: str) -> AutoEncoder:
         lr = args.dec_lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * step / steps)))
         for g in opt.param_groups:
             g["lr"] = lr
-        images, _, _ = make_batch(rng, 16, size=SIZE, split="train", canonical_prob=1.0)
+        images, _, _ = make_batch(rng, args.ae_batch, size=SIZE, split="train",
+                                  canonical_prob=1.0)
         x = to_tensor(images)
         with torch.no_grad():
             z = torch.chunk(ae.encoder(x), 2, dim=1)[0]
             z = z + (0.1 / ae.scale_factor) * torch.randn(z.shape, generator=gen)
         rec = ae.decoder(z)
-        bg = x[:, :, :1, :1]
-        w = 1.0 + 10.0 * ((x - bg).abs().sum(1, keepdim=True) > 0.05).float()
-        w = w / w.mean()
-        l1 = (w * (rec - x).abs()).mean()
-        loss = l1 + (w * (rec - x).pow(2)).mean()
+        loss = reconstruction_loss(rec, x, object_weights(x, 10.0))
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
-        ema = l1.item() if step == 0 else 0.98 * ema + 0.02 * l1.item()
+        ema = loss.item() if step == 0 else 0.98 * ema + 0.02 * loss.item()
         if step % 50 == 0 or step == steps - 1:
-            log(f"decoder step {step}/{steps} l1 {l1.item():.4f} (ema {ema:.4f}) lr {lr:.2e}")
+            log(f"decoder step {step}/{steps} loss {loss.item():.4f} (ema {ema:.4f}) lr {lr:.2e}")
     torch.save(ae.decoder.state_dict(), path)
     return ae
 
@@ -248,7 +242,7 @@ def export(out: str, flux: Flux, t5: T5Encoder, ae: AutoEncoder, info: dict) -> 
                          "max_length": MAX_LENGTH, "pooling": "mean"},
         "tokenizer": {"file": "tokenizer.model"},
         "sampling": {"steps": 20, "width": SIZE, "height": SIZE, "shift": False,
-                     "guidance": 0.0},
+                     "guidance": 0.0, "cfg_scale": CFG_SCALE},
     }
     with open(os.path.join(out, "kiln.json"), "w") as f:
         json.dump(manifest, f, indent=2)
@@ -330,6 +324,10 @@ def train_transformer(args, ae: AutoEncoder, data: dict, ckpt: str):
             g["lr"] = lr
         idx = rng.integers(0, n, size=bs)
         caps = [caption_with_spec(scenes[i], rng, 0.3)[0] for i in idx]
+        # the empty caption now and then: the unconditional prediction of classifier-free
+        # guidance (the manifest's "cfg_scale")
+        drop = rng.random(bs) < args.uncond_prob
+        caps = ["" if d else c for c, d in zip(caps, drop)]
         ids, mask = tokenize(sp, caps, MAX_LENGTH)
         x0 = pack(z_all[idx])
         noise = torch.randn(x0.shape, generator=gen)
@@ -360,34 +358,36 @@ def train_transformer(args, ae: AutoEncoder, data: dict, ckpt: str):
 
 
 def main():
-    global args_work
+    global args_work, CFG_SCALE
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", default=os.path.join(HERE, "..", "models", "kiln-shapes"))
     ap.add_argument("--work", default="/tmp/kiln_train")
     ap.add_argument("--minutes", type=float, default=0.0, help="cap on the transformer stage")
-    ap.add_argument("--steps", type=int, default=3300)
-    ap.add_argument("--batch", type=int, default=24)
+    ap.add_argument("--steps", type=int, default=2400)
+    ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--hidden", type=int, default=256)
     ap.add_argument("--heads", type=int, default=4)
     ap.add_argument("--depth", type=int, default=2)
     ap.add_argument("--single", type=int, default=2)
     ap.add_argument("--mlp-ratio", type=float, default=2.0)
-    ap.add_argument("--lr", type=float, default=5e-4)
+    ap.add_argument("--lr", type=float, default=8e-4)
     ap.add_argument("--ema", type=float, default=0.998)
-    ap.add_argument("--scenes", type=int, default=6000)
-    ap.add_argument("--ae-steps", type=int, default=900)
-    ap.add_argument("--ae-batch", type=int, default=16)
-    ap.add_argument("--ae-lr", type=float, default=1e-3)
-    ap.add_argument("--ae-full-steps", type=int, default=450)
-    ap.add_argument("--ae-full-batch", type=int, default=16)
-    ap.add_argument("--ae-full-lr", type=float, default=1e-3)
+    ap.add_argument("--uncond-prob", type=float, default=0.1,
+                    help="fraction of captions replaced by the empty one (for guidance)")
+    ap.add_argument("--scenes", type=int, default=8000)
+    ap.add_argument("--ae-steps", type=int, default=1000)
+    ap.add_argument("--ae-batch", type=int, default=8)
+    ap.add_argument("--ae-lr", type=float, default=2e-3)
     ap.add_argument("--save-minutes", type=float, default=5.0)
-    ap.add_argument("--dec-steps", type=int, default=650)
+    ap.add_argument("--dec-steps", type=int, default=400)
     ap.add_argument("--dec-lr", type=float, default=5e-4)
+    ap.add_argument("--cfg-scale", type=float, default=CFG_SCALE,
+                    help="classifier-free guidance scale written to kiln.json (sampling only)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--only-decoder", action="store_true",
                     help="run stage 4 alone (it needs only stages 1-2), e.g. beside stage 3")
     args = ap.parse_args()
+    CFG_SCALE = args.cfg_scale
     torch.set_num_threads(args.threads)
     os.makedirs(args.work, exist_ok=True)
     args_work = args.work

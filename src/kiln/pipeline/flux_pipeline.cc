@@ -7,6 +7,11 @@
 #include "kiln/pipeline/noise.h"
 
 namespace kiln {
+namespace {
+
+Tensor AsF32(const Tensor& t) { return t.dtype() == DType::kF32 ? t : t.ToF32(); }
+
+}  // namespace
 
 FluxPipeline::FluxPipeline(const FluxTransformer& transformer, const Autoencoder& autoencoder)
     : transformer_(transformer), autoencoder_(autoencoder), sampler_(transformer) {}
@@ -77,8 +82,8 @@ StatusOr<Tensor> FluxPipeline::Generate(ThreadPool& pool, const Tensor& txt, con
   Tensor img_ids = Tensor::Empty(DType::kF32, {b, tokens, 3});
   MakeImageIds(img_ids.f32(), b, h, w);
   Tensor txt_ids = Tensor::Zeros(DType::kF32, {b, txt.dim(1), 3});
-  const Tensor txt32 = txt.dtype() == DType::kF32 ? txt : txt.ToF32();
-  const Tensor y32 = y.dtype() == DType::kF32 ? y : y.ToF32();
+  const Tensor txt32 = AsF32(txt);
+  const Tensor y32 = AsF32(y);
   FluxInputs cond;
   cond.batch = b;
   cond.img_tokens = tokens;
@@ -96,8 +101,8 @@ StatusOr<Tensor> FluxPipeline::Generate(ThreadPool& pool, const Tensor& txt, con
   Tensor txt_u32, y_u32;
   FluxInputs uncond_inputs = cond;
   if (guided) {
-    txt_u32 = uncond->txt.dtype() == DType::kF32 ? uncond->txt : uncond->txt.ToF32();
-    y_u32 = uncond->y.dtype() == DType::kF32 ? uncond->y : uncond->y.ToF32();
+    txt_u32 = AsF32(uncond->txt);
+    y_u32 = AsF32(uncond->y);
     uncond_inputs.txt = txt_u32.f32();
     uncond_inputs.y = y_u32.f32();
   }

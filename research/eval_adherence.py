@@ -86,10 +86,10 @@ def main():
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     model = KilnShapes(args.model)
-    sets = {"holdout_1obj": pick(args.seed, "holdout", 1, args.n1),
-            "holdout_2obj": pick(args.seed, "holdout", 2, args.n2)}
-    if args.nval:
-        sets["val_1obj"] = pick(args.seed, "val", 1, args.nval)
+    wanted = {"holdout_1obj": ("holdout", 1, args.n1), "holdout_2obj": ("holdout", 2, args.n2),
+              "val_1obj": ("val", 1, args.nval)}
+    # A set asked for with n = 0 is skipped (e.g. --n1 0 --n2 0 to tune guidance on val alone).
+    sets = {name: pick(args.seed, split, k, n) for name, (split, k, n) in wanted.items() if n}
     results = {"model": os.path.abspath(args.model), "sampling": model.sampling,
                "seed": args.seed, "cfg": args.cfg, "steps": args.steps, "size": args.size}
     for name, prompts in sets.items():

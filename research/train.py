@@ -10,11 +10,14 @@ One command, fixed seeds, four stages (each resumable from --work, default /tmp/
                   are a few % of the pixels).
   2. latents      --scenes train-split scenes rendered at 128x128 and encoded (the mean);
                   shift/scale factors from their mean/std (so latents are ~unit variance)
-  3. transformer  Flux (guidance_embed false) + a tiny T5 v1.1 encoder trained jointly from
-                  scratch on the rectified-flow loss: x_t = (1-t) x0 + t noise, v = noise - x0,
-                  t logit-normal; captions re-drawn (random phrasings) every time a scene is
-                  used, --uncond-prob of them replaced by the empty caption (the unconditional
-                  prediction of classifier-free guidance). EMA weights are exported.
+  3. text encoder a tiny T5 v1.1 encoder pretrained from scratch on captions alone: a linear
+                  probe on its pooled vector learns the caption's spec (pretrain_text.py); the
+                  probe is dropped and the encoder frozen for the next stage
+     transformer  Flux (guidance_embed false) on the rectified-flow loss: x_t = (1-t) x0 + t
+                  noise, v = noise - x0, t logit-normal; captions re-drawn (random phrasings)
+                  every time a scene is used, --uncond-prob of them replaced by the empty
+                  caption (the unconditional prediction of classifier-free guidance), one-object
+                  scenes --one-object-frac of the draws. EMA weights are exported.
   4. decoder      more decoder steps, encoder frozen (the cached latents stay valid); the
                   exported autoencoder has this decoder.
 The image size is 128x128 (latent 16 x 16 x 16, 64 image tokens).
@@ -49,6 +52,7 @@ from kiln_research.pipeline import encode_text, tokenize  # noqa: E402
 from kiln_research.safetensors_io import save_file  # noqa: E402
 from kiln_research.sampling import make_img_ids, pack  # noqa: E402
 from kiln_research.t5 import T5Config, T5Encoder  # noqa: E402
+from pretrain_text import pretrain_text_encoder  # noqa: E402
 from shapes.captions import caption_with_spec  # noqa: E402
 from shapes.dataset import make_batch  # noqa: E402
 from shapes.render import render  # noqa: E402
@@ -56,7 +60,7 @@ from shapes.render import render  # noqa: E402
 SIZE = 128       # training renders and the default sampling size
 MAX_LENGTH = 40
 Z_CHANNELS = 16
-CFG_SCALE = 1.0  # the exported default guidance scale (--cfg-scale)
+CFG_SCALE = 3.0  # the exported default guidance scale (--cfg-scale); chosen on val prompts
 T0 = time.time()
 
 
@@ -187,7 +191,7 @@ def cache_latents(args, ae: AutoEncoder, path: str):
 # ---- stage 4: decoder fine-tune (encoder frozen, so the cached latents stay valid) -----------
 
 def finetune_decoder(args, ae: AutoEncoder, path: str) -> AutoEncoder:
-    """More decoder steps on full 64x64 renders with the encoder frozen (the transformer's
+    """More decoder steps on full SIZE x SIZE renders with the encoder frozen (the transformer's
     latents do not change); z gets N(0, 0.1^2) noise in normalised units so the decoder
     tolerates imperfect generated latents."""
     if os.path.exists(path):
@@ -235,7 +239,7 @@ def export(out: str, flux: Flux, t5: T5Encoder, ae: AutoEncoder, info: dict) -> 
     save_file(f16(t5sd), os.path.join(out, "text_encoder.safetensors"), meta)
     manifest = {
         "name": "kiln-shapes",
-        "version": "1",
+        "version": "2",
         "transformer": {"file": "transformer.safetensors", "config": flux.params.to_dict()},
         "autoencoder": {"file": "autoencoder.safetensors", "config": ae.params.to_dict()},
         "text_encoder": {"file": "text_encoder.safetensors", "config": t5.cfg.to_dict(),
@@ -256,22 +260,42 @@ args_work = "/tmp/kiln_train"
 
 # ---- stage 3: transformer + text encoder ------------------------------------------------------------
 
-def train_transformer(args, ae: AutoEncoder, data: dict, ckpt: str):
-    import sentencepiece as spm
-    sp = spm.SentencePieceProcessor(model_file=os.path.join(args.out, "tokenizer.model"))
+def pretrained_text_encoder(args, sp, scenes) -> T5Encoder:
+    """Stage 3a (pretrain_text.py), cached in --work/text_encoder.pt; returned frozen."""
+    path = os.path.join(args.work, "text_encoder.pt")
     torch.manual_seed(3)
     t5 = T5Encoder(t5_config())
     with torch.no_grad():
         t5.shared.weight.normal_(0, 1.0)
         t5.encoder.block[0].layer[0].SelfAttention.relative_attention_bias.weight.normal_(0, 0.1)
+    if os.path.exists(path):
+        t5.load_state_dict(torch.load(path))
+        log(f"text encoder: loaded {path}")
+    else:
+        info = pretrain_text_encoder(t5, sp, scenes, args.text_steps, args.text_batch,
+                                     args.text_lr, MAX_LENGTH, args.uncond_prob, log)
+        torch.save(t5.state_dict(), path + ".tmp")
+        os.replace(path + ".tmp", path)
+        log(f"text encoder: {info}")
+    t5.eval()
+    for p in t5.parameters():
+        p.requires_grad_(False)
+    return t5
+
+
+def train_transformer(args, ae: AutoEncoder, data: dict, ckpt: str):
+    import sentencepiece as spm
+    sp = spm.SentencePieceProcessor(model_file=os.path.join(args.out, "tokenizer.model"))
+    t5 = pretrained_text_encoder(args, sp, data["scenes"])
+    torch.manual_seed(3)
     flux = Flux(flux_params(args))
     with torch.no_grad():  # zero-init the output layer (DiT-style): starts as v = 0
         flux.final_layer.linear.weight.zero_()
         flux.final_layer.linear.bias.zero_()
-    params = list(flux.parameters()) + list(t5.parameters())
+    params = list(flux.parameters())  # the text encoder stays frozen (stage 3a trained it)
     opt = torch.optim.AdamW(params, lr=args.lr, betas=(0.9, 0.99), weight_decay=0.01)
-    ema_flux, ema_t5 = copy.deepcopy(flux).eval(), copy.deepcopy(t5).eval()
-    for p in list(ema_flux.parameters()) + list(ema_t5.parameters()):
+    ema_flux, ema_t5 = copy.deepcopy(flux).eval(), t5
+    for p in ema_flux.parameters():
         p.requires_grad_(False)
     step0 = 0
     rng = np.random.default_rng(3)
@@ -279,8 +303,8 @@ def train_transformer(args, ae: AutoEncoder, data: dict, ckpt: str):
     losses = []
     if os.path.exists(ckpt):
         c = torch.load(ckpt)
-        flux.load_state_dict(c["flux"]); t5.load_state_dict(c["t5"])
-        ema_flux.load_state_dict(c["ema_flux"]); ema_t5.load_state_dict(c["ema_t5"])
+        flux.load_state_dict(c["flux"])
+        ema_flux.load_state_dict(c["ema_flux"])
         opt.load_state_dict(c["opt"]); step0 = c["step"]; losses = c["losses"]
         rng.bit_generator.state = c["rng"]; gen.set_state(c["gen"])
         log(f"transformer: resumed at step {step0}")
@@ -288,11 +312,17 @@ def train_transformer(args, ae: AutoEncoder, data: dict, ckpt: str):
     z_all = torch.from_numpy(data["z"])
     scenes = data["scenes"]
     n = len(scenes)
+    # Scenes are drawn with one-object scenes making up --one-object-frac of the draws (the
+    # cached scenes have the dataset's 45 %): one object per prompt is the served common case.
+    n_obj = np.array([len(s.objects) for s in scenes])
+    draw_p = np.where(n_obj == 1, args.one_object_frac / max(1, (n_obj == 1).sum()),
+                      (1 - args.one_object_frac) / max(1, (n_obj > 1).sum()))
+    draw_p /= draw_p.sum()
     bs = args.batch
     _, c, h, w = z_all.shape
     img_ids = make_img_ids(bs, h, w)
     txt_ids = torch.zeros(bs, MAX_LENGTH, 3)
-    ema_params = list(ema_flux.parameters()) + list(ema_t5.parameters())
+    ema_params = list(ema_flux.parameters())
     live_params = params
     t_start = time.time()
     last_save = time.time()
@@ -300,8 +330,8 @@ def train_transformer(args, ae: AutoEncoder, data: dict, ckpt: str):
     info = {}
 
     def save(final=False):
-        torch.save({"flux": flux.state_dict(), "t5": t5.state_dict(),
-                    "ema_flux": ema_flux.state_dict(), "ema_t5": ema_t5.state_dict(),
+        torch.save({"flux": flux.state_dict(), "ema_flux": ema_flux.state_dict(),
+                    "ema_t5": t5.state_dict(),
                     "opt": opt.state_dict(), "step": step, "losses": losses,
                     "rng": rng.bit_generator.state, "gen": gen.get_state()}, ckpt + ".tmp")
         os.replace(ckpt + ".tmp", ckpt)
@@ -322,7 +352,7 @@ def train_transformer(args, ae: AutoEncoder, data: dict, ckpt: str):
         lr = args.lr * warm * (1.0 - 0.9 * frac)
         for g in opt.param_groups:
             g["lr"] = lr
-        idx = rng.integers(0, n, size=bs)
+        idx = rng.choice(n, size=bs, p=draw_p)
         caps = [caption_with_spec(scenes[i], rng, 0.3)[0] for i in idx]
         # the empty caption now and then: the unconditional prediction of classifier-free
         # guidance (the manifest's "cfg_scale")
@@ -333,7 +363,8 @@ def train_transformer(args, ae: AutoEncoder, data: dict, ckpt: str):
         noise = torch.randn(x0.shape, generator=gen)
         t = torch.sigmoid(torch.randn(bs, generator=gen))
         xt = (1 - t[:, None, None]) * x0 + t[:, None, None] * noise
-        txt, y = encode_text(t5, ids, mask)
+        with torch.no_grad():
+            txt, y = encode_text(t5, ids, mask)
         pred = flux(img=xt, img_ids=img_ids, txt=txt, txt_ids=txt_ids, timesteps=t, y=y)
         loss = (pred - (noise - x0)).pow(2).mean()
         opt.zero_grad(set_to_none=True)
@@ -375,6 +406,11 @@ def main():
     ap.add_argument("--uncond-prob", type=float, default=0.1,
                     help="fraction of captions replaced by the empty one (for guidance)")
     ap.add_argument("--scenes", type=int, default=8000)
+    ap.add_argument("--one-object-frac", type=float, default=0.6,
+                    help="share of one-object scenes among the transformer's draws")
+    ap.add_argument("--text-steps", type=int, default=1500)
+    ap.add_argument("--text-batch", type=int, default=128)
+    ap.add_argument("--text-lr", type=float, default=2e-3)
     ap.add_argument("--ae-steps", type=int, default=1000)
     ap.add_argument("--ae-batch", type=int, default=8)
     ap.add_argument("--ae-lr", type=float, default=2e-3)

@@ -158,7 +158,7 @@ def to_uint8(images: torch.Tensor) -> np.ndarray:
 
 # ---- goldens for the C++ parity test ----------------------------------------------------------
 
-GOLDEN_CASES = [  # (prompt, seed); case 0 also at 128 x 128
+GOLDEN_CASES = [  # (prompt, seed); case 0 also at 64 x 64
     ("a large purple triangle in the top left on a white background", 0),
     ("a blue square to the left of a yellow circle on a black background", 42),
 ]
@@ -172,22 +172,23 @@ def dump_golden(model_dir: str, out_dir: str) -> None:
     prompts = [p for p, _ in GOLDEN_CASES]
     seeds = [s for _, s in GOLDEN_CASES]
     t = {}
-    tr64: Dict[str, torch.Tensor] = {}
-    m.generate(prompts, seeds, width=64, height=64, trace=tr64)
     tr128: Dict[str, torch.Tensor] = {}
-    m.generate(prompts[:1], seeds[:1], width=128, height=128, trace=tr128)
-    t["input_ids"] = tr64["ids"].int()
-    t["attention_mask"] = tr64["mask"].int()
-    t["txt"] = tr64["txt"].half()
-    t["y"] = tr64["y"].float()
+    m.generate(prompts, seeds, width=128, height=128, trace=tr128)
+    tr64: Dict[str, torch.Tensor] = {}
+    m.generate(prompts[:1], seeds[:1], width=64, height=64, trace=tr64)
+    t["input_ids"] = tr128["ids"].int()
+    t["attention_mask"] = tr128["mask"].int()
+    t["txt"] = tr128["txt"].half()
+    t["y"] = tr128["y"].float()
     t["seeds"] = torch.tensor(seeds, dtype=torch.int64)
-    for name, tr in (("64", tr64), ("128", tr128)):
+    for name, tr in (("128", tr128), ("64", tr64)):
         t[f"s{name}.noise"] = tr["noise"].float()
         t[f"s{name}.latent"] = tr["latent"].float()
         t[f"s{name}.image"] = tr["image"].half()
     os.makedirs(out_dir, exist_ok=True)
     meta = {"prompts": json.dumps(prompts), "seeds": json.dumps(seeds),
             "steps": str(m.sampling["steps"]), "shift": str(m.sampling["shift"]),
+            "cfg_scale": str(m.sampling.get("cfg_scale", 1.0)),
             "generator": "research/kiln_research/pipeline.py --golden (torch %s, 1 thread)"
                          % torch.__version__}
     save_file(t, os.path.join(out_dir, "golden.safetensors"), meta)

@@ -1,6 +1,7 @@
 #include "kiln/pipeline/text_to_image_model.h"
 
 #include <chrono>
+#include <cstring>
 
 namespace kiln {
 
@@ -47,14 +48,36 @@ StatusOr<Tensor> TextToImageModel::Generate(ThreadPool& pool, const std::vector<
   KILN_RETURN_IF_ERROR(conditioner_->Encode(pool, prompts, &txt, &y));
   UnconditionalText uncond;
   const bool guided = options.cfg_scale != 1.0f;
-  if (guided) {
-    KILN_RETURN_IF_ERROR(conditioner_->Encode(pool, std::vector<std::string>(prompts.size()), &uncond.txt, &uncond.y));
-  }
+  if (guided) KILN_RETURN_IF_ERROR(UnconditionalFor(pool, static_cast<int64_t>(prompts.size()), &uncond));
   const auto encoded = std::chrono::steady_clock::now();
   StatusOr<Tensor> image =
       pipeline_->Generate(pool, txt, y, seeds, options, on_step, timings, guided ? &uncond : nullptr);
   if (timings != nullptr) timings->text_encode_s = std::chrono::duration<double>(encoded - start).count();
   return image;
+}
+
+namespace {
+
+// row (1, ...) repeated batch times along the first dimension.
+Tensor RepeatRow(const Tensor& row, int64_t batch) {
+  Shape shape = row.shape();
+  shape[0] = batch;
+  Tensor out = Tensor::Empty(row.dtype(), shape);
+  const size_t bytes = row.nbytes();
+  for (int64_t b = 0; b < batch; ++b) std::memcpy(static_cast<char*>(out.data()) + b * bytes, row.data(), bytes);
+  return out;
+}
+
+}  // namespace
+
+Status TextToImageModel::UnconditionalFor(ThreadPool& pool, int64_t batch, UnconditionalText* out) {
+  std::call_once(empty_prompt_once_, [&] {
+    empty_prompt_status_ = conditioner_->Encode(pool, {std::string()}, &empty_txt_, &empty_y_);
+  });
+  KILN_RETURN_IF_ERROR(empty_prompt_status_);
+  out->txt = RepeatRow(empty_txt_, batch);
+  out->y = RepeatRow(empty_y_, batch);
+  return Status::Ok();
 }
 
 }  // namespace kiln

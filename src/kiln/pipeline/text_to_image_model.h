@@ -8,6 +8,7 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -41,6 +42,10 @@ class TextToImageModel {
  private:
   TextToImageModel() = default;
 
+  // Guidance's unconditional branch: the empty prompt's txt and y, encoded on first use (once,
+  // whichever worker gets there first) and repeated for each of the batch's images.
+  Status UnconditionalFor(ThreadPool& pool, int64_t batch, UnconditionalText* out);
+
   ModelManifest manifest_;
   std::unique_ptr<SafetensorsFile> transformer_file_, autoencoder_file_, text_encoder_file_;
   std::unique_ptr<SentencePieceTokenizer> tokenizer_;
@@ -49,6 +54,9 @@ class TextToImageModel {
   std::unique_ptr<Autoencoder> autoencoder_;
   std::unique_ptr<TextConditioner> conditioner_;
   std::unique_ptr<FluxPipeline> pipeline_;
+  std::once_flag empty_prompt_once_;
+  Status empty_prompt_status_;
+  Tensor empty_txt_, empty_y_;  // (1, max_length, d_model), (1, d_model)
 };
 
 }  // namespace kiln

@@ -117,6 +117,20 @@ TEST_F(TextToImageModelTest, ClassifierFreeGuidanceMixesTheEmptyPromptsPredictio
   ASSERT_TRUE(plain.ok());
   EXPECT_NE(0, std::memcmp(guided->data(), plain->data(), plain->nbytes())) << "guidance must change the image";
 
+  // In a guided batch (the empty prompt's states are encoded once and repeated per image) the
+  // second image matches the same prompt guided alone (to rounding: GEMM splits differ).
+  options.cfg_scale = 3.0f;
+  auto batch = (*model)->Generate(pool, {"a small blue square in the center on a black background", prompt}, {9, 5},
+                                  options);
+  ASSERT_TRUE(batch.ok()) << batch.status().ToString();
+  const int64_t per_image = guided->numel();
+  ASSERT_EQ(batch->numel(), 2 * per_image);
+  double max_diff = 0;
+  for (int64_t i = 0; i < per_image; ++i) {
+    max_diff = std::max(max_diff, static_cast<double>(std::fabs(guided->f32()[i] - batch->f32()[per_image + i])));
+  }
+  EXPECT_LT(max_diff, 1e-4);
+
   // Scale 0 keeps only the unconditional prediction: the empty prompt's image, bit for bit.
   options.cfg_scale = 0.0f;
   auto uncond_only = (*model)->Generate(pool, {prompt}, {5}, options);

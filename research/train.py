@@ -55,7 +55,6 @@ from kiln_research.t5 import T5Config, T5Encoder  # noqa: E402
 from pretrain_text import pretrain_text_encoder  # noqa: E402
 from shapes.captions import caption_with_spec  # noqa: E402
 from shapes.dataset import make_batch  # noqa: E402
-from shapes.render import render  # noqa: E402
 
 SIZE = 128       # training renders and the default sampling size
 MAX_LENGTH = 40
@@ -294,7 +293,7 @@ def train_transformer(args, ae: AutoEncoder, data: dict, ckpt: str):
         flux.final_layer.linear.bias.zero_()
     params = list(flux.parameters())  # the text encoder stays frozen (stage 3a trained it)
     opt = torch.optim.AdamW(params, lr=args.lr, betas=(0.9, 0.99), weight_decay=0.01)
-    ema_flux, ema_t5 = copy.deepcopy(flux).eval(), t5
+    ema_flux = copy.deepcopy(flux).eval()
     for p in ema_flux.parameters():
         p.requires_grad_(False)
     step0 = 0
@@ -331,7 +330,7 @@ def train_transformer(args, ae: AutoEncoder, data: dict, ckpt: str):
 
     def save(final=False):
         torch.save({"flux": flux.state_dict(), "ema_flux": ema_flux.state_dict(),
-                    "ema_t5": t5.state_dict(),
+                    "ema_t5": t5.state_dict(),  # the frozen encoder (key kept from the EMA days)
                     "opt": opt.state_dict(), "step": step, "losses": losses,
                     "rng": rng.bit_generator.state, "gen": gen.get_state()}, ckpt + ".tmp")
         os.replace(ckpt + ".tmp", ckpt)
@@ -339,7 +338,7 @@ def train_transformer(args, ae: AutoEncoder, data: dict, ckpt: str):
                     loss_last_200=float(np.mean(losses[-200:])) if losses else None,
                     transformer_seconds=time.time() - t_start, total_seconds=time.time() - T0,
                     final=final)
-        export(args.out, ema_flux, ema_t5, ae, info)
+        export(args.out, ema_flux, t5, ae, info)
         log(f"saved checkpoint + export at step {step}")
 
     while step < args.steps:

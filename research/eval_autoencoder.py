@@ -22,7 +22,7 @@ import torch
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from kiln_research.pipeline import KilnShapes, to_uint8  # noqa: E402
+from kiln_research.pipeline import KilnShapes, from_uint8, to_uint8  # noqa: E402
 from shapes.checker import evaluate  # noqa: E402
 from shapes.dataset import eval_prompts  # noqa: E402
 from shapes.render import render  # noqa: E402
@@ -44,7 +44,7 @@ def main():
     out = []
     with torch.no_grad():
         for i in range(0, len(images), 25):
-            x = torch.from_numpy(images[i:i + 25]).permute(0, 3, 1, 2).float() / 127.5 - 1.0
+            x = from_uint8(images[i:i + 25])
             z = torch.chunk(model.ae.encoder(x), 2, dim=1)[0]
             out.extend(to_uint8(model.ae.decoder(z)))
     r = evaluate(out, [p for p, _ in pairs])

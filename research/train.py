@@ -48,7 +48,7 @@ sys.path.insert(0, HERE)
 
 from kiln_research.autoencoder import AutoEncoder, AutoEncoderParams  # noqa: E402
 from kiln_research.flux import Flux, FluxParams  # noqa: E402
-from kiln_research.pipeline import encode_text, tokenize  # noqa: E402
+from kiln_research.pipeline import encode_text, from_uint8, tokenize  # noqa: E402
 from kiln_research.safetensors_io import save_file  # noqa: E402
 from kiln_research.sampling import make_img_ids, pack  # noqa: E402
 from kiln_research.t5 import T5Config, T5Encoder  # noqa: E402
@@ -86,10 +86,6 @@ def flux_params(args) -> FluxParams:
                       hidden_size=args.hidden, mlp_ratio=args.mlp_ratio, num_heads=args.heads,
                       depth=args.depth, depth_single_blocks=args.single, axes_dim=axes,
                       theta=10000, qkv_bias=True, guidance_embed=False)
-
-
-def to_tensor(images: np.ndarray) -> torch.Tensor:
-    return torch.from_numpy(images).permute(0, 3, 1, 2).float() / 127.5 - 1.0
 
 
 # ---- stage 1: autoencoder -----------------------------------------------------------------------
@@ -134,7 +130,7 @@ def train_autoencoder(args, path: str) -> AutoEncoder:
             g["lr"] = lr
         images, _, _ = make_batch(rng, args.ae_batch, size=SIZE, split="train",
                                   canonical_prob=1.0)
-        x = to_tensor(images)
+        x = from_uint8(images)
         mean, logvar = torch.chunk(ae.encoder(x), 2, dim=1)
         z = mean + 0.05 * mean.detach().std() * torch.randn(mean.shape, generator=gen)
         rec = ae.decoder(z)
@@ -169,7 +165,7 @@ def cache_latents(args, ae: AutoEncoder, path: str):
     for start in range(0, args.scenes, chunk):
         n = min(chunk, args.scenes - start)
         images, _, sc = make_batch(rng, n, size=SIZE, split="train", canonical_prob=1.0)
-        x = to_tensor(images)
+        x = from_uint8(images)
         for i in range(0, n, 64):
             lat.append(ae.encoder(x[i:i + 64])[:, :ae.params.z_channels].clone())
         scenes.extend(sc)
@@ -207,7 +203,7 @@ def finetune_decoder(args, ae: AutoEncoder, path: str) -> AutoEncoder:
             g["lr"] = lr
         images, _, _ = make_batch(rng, args.ae_batch, size=SIZE, split="train",
                                   canonical_prob=1.0)
-        x = to_tensor(images)
+        x = from_uint8(images)
         with torch.no_grad():
             z = torch.chunk(ae.encoder(x), 2, dim=1)[0]
             z = z + (0.1 / ae.scale_factor) * torch.randn(z.shape, generator=gen)

@@ -150,6 +150,11 @@ def generate(prompts: List[str], seeds: Sequence[int], steps: Optional[int] = No
     return _CACHE[key].generate(prompts, seeds, steps, width, height, cfg_scale=cfg_scale)
 
 
+def from_uint8(images: np.ndarray) -> torch.Tensor:
+    """uint8 [B, H, W, 3] -> [B, 3, H, W] f32 in [-1, 1] (the autoencoder's input; to_uint8's inverse)."""
+    return torch.from_numpy(images).permute(0, 3, 1, 2).float() / 127.5 - 1.0
+
+
 def to_uint8(images: torch.Tensor) -> np.ndarray:
     """[B, 3, H, W] in [-1, 1] -> uint8 [B, H, W, 3]."""
     x = ((images.clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)

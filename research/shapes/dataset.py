@@ -13,7 +13,7 @@ Everything is deterministic given the numpy Generator (or the int seed) passed i
 
 from __future__ import annotations
 
-from typing import List, Sequence, Tuple, Union
+from typing import List, Sequence, Tuple
 
 import numpy as np
 
@@ -62,6 +62,18 @@ def _n_objects(rng: np.random.Generator) -> int:
     return 1 if u < N_OBJECTS_P[0] else 2 if u < N_OBJECTS_P[0] + N_OBJECTS_P[1] else 3
 
 
+def _sample_object(rng: np.random.Generator, pos: str, colors: Sequence[str]) -> Obj:
+    """An object in cell pos: any shape, colour of colors, size, and jitter the world allows."""
+    shape = SHAPES[int(rng.integers(len(SHAPES)))]
+    color = colors[int(rng.integers(len(colors)))]
+    size = SIZE_NAMES[int(rng.integers(len(SIZE_NAMES)))]
+    extent = SIZES[size] * float(rng.uniform(1 - SIZE_JITTER, 1 + SIZE_JITTER))
+    j = max_jitter(extent)
+    dx, dy = rng.uniform(-j, j, size=2)
+    x, y = cell_center(pos)
+    return Obj(shape, color, size, pos, x + float(dx), y + float(dy), extent)
+
+
 def _sample_unrestricted(rng: np.random.Generator, n: int) -> Scene:
     bg = BACKGROUND_NAMES[int(rng.integers(len(BACKGROUND_NAMES)))]
     colors = [c for c in COLOR_NAMES if c != bg]
@@ -69,14 +81,7 @@ def _sample_unrestricted(rng: np.random.Generator, n: int) -> Scene:
     objs = []
     for cell in cells:
         pos = POSITIONS[int(cell)]
-        shape = SHAPES[int(rng.integers(len(SHAPES)))]
-        color = colors[int(rng.integers(len(colors)))]
-        size = SIZE_NAMES[int(rng.integers(len(SIZE_NAMES)))]
-        extent = SIZES[size] * float(rng.uniform(1 - SIZE_JITTER, 1 + SIZE_JITTER))
-        j = max_jitter(extent)
-        dx, dy = rng.uniform(-j, j, size=2)
-        x, y = cell_center(pos)
-        objs.append(Obj(shape, color, size, pos, x + float(dx), y + float(dy), extent))
+        objs.append(_sample_object(rng, pos, colors))
     relation = None
     if n == 2 and rng.random() < RELATION_P:
         rels = valid_relations(objs[0].position, objs[1].position)
@@ -107,6 +112,23 @@ def sample_scene(rng, split: str = "train") -> Scene:
 def sample_scenes(rng, n: int, split: str = "train") -> List[Scene]:
     rng = _rng(rng)
     return [sample_scene(rng, split) for _ in range(n)]
+
+
+def sample_dense_scene(rng) -> Scene:
+    """A crowded scene for autoencoder training only (not a world scene, never captioned): every
+    one of the nine cells holds an object with probability 0.8, of any shape, colour (not the
+    background's), size and jitter the world allows. Objects are a few % of a world scene's
+    pixels; crowded scenes give the autoencoder several times more edges to learn from per
+    rendered pixel."""
+    rng = _rng(rng)
+    bg = BACKGROUND_NAMES[int(rng.integers(len(BACKGROUND_NAMES)))]
+    colors = [c for c in COLOR_NAMES if c != bg]
+    objs = []
+    for pos in POSITIONS:
+        if rng.random() >= 0.8:
+            continue
+        objs.append(_sample_object(rng, pos, colors))
+    return Scene(tuple(objs), bg)
 
 
 def make_batch(rng, n: int, size=64, split: str = "train", canonical_prob: float = 0.3

@@ -5,7 +5,7 @@ import pytest
 
 from shapes.captions import caption_with_spec
 from shapes.dataset import (HELDOUT_COLOR_POSITION, HELDOUT_COLOR_SHAPE, has_heldout,
-                            make_batch, sample_scene, sample_scenes)
+                            make_batch, sample_dense_scene, sample_scene, sample_scenes)
 from shapes.render import coverage, object_box, render, shape_geometry
 from shapes.world import (COLORS, MIN_GAP, POSITIONS, SHAPES, Scene, make_obj, position_cell,
                           relation_holds, validate_scene)
@@ -21,6 +21,19 @@ def test_make_batch_is_deterministic():
     # an int seed is the same as a fresh default_rng(seed)
     d = make_batch(5, 16, 64, "train")
     assert np.array_equal(a[0], d[0]) and a[1] == d[1]
+
+
+def test_dense_scenes_are_crowded_and_keep_the_rules_but_the_count():
+    scenes = [sample_dense_scene(np.random.default_rng(seed)) for seed in range(40)]
+    counts = [len(s.objects) for s in scenes]
+    assert max(counts) <= 9 and np.mean(counts) > 5  # 0.8 of nine cells on average
+    assert sample_dense_scene(3) == sample_dense_scene(np.random.default_rng(3))
+    for s in scenes:
+        if 1 <= len(s.objects) <= 3:
+            validate_scene(s)
+        else:  # every rule but the number of objects: validate it three objects at a time
+            for i in range(0, len(s.objects), 3):
+                validate_scene(s.replace(objects=s.objects[i:i + 3]))
 
 
 def test_render_is_deterministic_and_antialiased():

@@ -7,7 +7,8 @@ the right shape is a shape the transformer cannot draw).
 
 Scenes: the one-object scenes of shapes.dataset.eval_prompts(1234, ·, "holdout") (the prompts
 research/eval_adherence.py uses), rendered at --size (default: the manifest's), encoded (the
-posterior mean), decoded, and checked against their canonical captions.
+posterior mean), decoded, and checked against their canonical captions; shape accuracy is
+also broken down by the scene's shape and size.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 from kiln_research.pipeline import KilnShapes, from_uint8, to_uint8  # noqa: E402
-from shapes.checker import evaluate  # noqa: E402
+from shapes.checker import check, evaluate  # noqa: E402
 from shapes.dataset import eval_prompts  # noqa: E402
 from shapes.render import render  # noqa: E402
 
@@ -51,6 +52,12 @@ def main():
     print(f"autoencoder round trip, {len(pairs)} held-out one-object scenes at {size}x{size}: " +
           " ".join(f"{k} {r[k]:.3f}" for k in ("color", "shape", "position", "background",
                                                 "count", "correct")))
+    for attr in ("shape", "size"):
+        groups = {}
+        for img, (p, s) in zip(out, pairs):
+            groups.setdefault(getattr(s.objects[0], attr), []).append(check(img, p).objects[0].shape)
+        print(f"shape accuracy by {attr}: " +
+              " ".join(f"{k} {np.mean(v):.2f} (n {len(v)})" for k, v in sorted(groups.items())))
 
 
 if __name__ == "__main__":

@@ -4,10 +4,11 @@
 
 One command, fixed seeds, four stages (each resumable from --work, default /tmp/kiln_train):
   1. autoencoder  FLUX.1 AutoencoderKL layout, ch 32, ch_mult [1,1,2,2] (8x down), 1 res block,
-                  z 16, on full 128x128 renders; z = the posterior mean + a little noise (with the
-                  posterior sampled, small objects came out as coloured blobs); weighted L1 + MSE
-                  + L1 of horizontal/vertical differences, object pixels weighted x11 (objects
-                  are a few % of the pixels).
+                  z 16, on full 128x128 renders, half of them crowded scenes (an object in most
+                  of the nine cells: more edges per rendered pixel); z = the posterior mean + a
+                  little noise (with the posterior sampled, small objects came out as coloured
+                  blobs); weighted L1 + MSE + L1 of horizontal/vertical differences, object
+                  pixels weighted x11 (objects are a few % of a world scene's pixels).
   2. latents      --scenes train-split scenes rendered at 128x128 and encoded (the mean);
                   shift/scale factors from their mean/std (so latents are ~unit variance)
   3. text encoder a tiny T5 v1.1 encoder pretrained from scratch on captions alone: a linear
@@ -54,7 +55,8 @@ from kiln_research.sampling import make_img_ids, pack  # noqa: E402
 from kiln_research.t5 import T5Config, T5Encoder  # noqa: E402
 from pretrain_text import pretrain_text_encoder  # noqa: E402
 from shapes.captions import caption_with_spec  # noqa: E402
-from shapes.dataset import make_batch  # noqa: E402
+from shapes.dataset import make_batch, sample_dense_scene  # noqa: E402
+from shapes.render import render  # noqa: E402
 
 SIZE = 128       # training renders and the default sampling size
 MAX_LENGTH = 40
@@ -108,6 +110,16 @@ def reconstruction_loss(rec: torch.Tensor, x: torch.Tensor, w: torch.Tensor) -> 
     return loss + (w[:, :, :, 1:] * dx.abs()).mean() + (w[:, :, 1:, :] * dy.abs()).mean()
 
 
+def autoencoder_batch(rng, n: int, dense_frac: float) -> np.ndarray:
+    """n renders: world scenes, and round(dense_frac * n) crowded ones (sample_dense_scene)."""
+    n_dense = int(round(dense_frac * n))
+    images, _, _ = make_batch(rng, n - n_dense, size=SIZE, split="train", canonical_prob=1.0)
+    if n_dense == 0:
+        return images
+    dense = np.stack([render(sample_dense_scene(rng), SIZE) for _ in range(n_dense)])
+    return np.concatenate([images, dense])
+
+
 def train_autoencoder(args, path: str) -> AutoEncoder:
     """Full SIZE x SIZE renders (the GroupNorms and the mid attention see whole-image statistics:
     a model trained on crops decodes whole images with wrong colours). z is the posterior mean
@@ -128,9 +140,7 @@ def train_autoencoder(args, path: str) -> AutoEncoder:
         lr = args.ae_lr * warm * (0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * step / steps)))
         for g in opt.param_groups:
             g["lr"] = lr
-        images, _, _ = make_batch(rng, args.ae_batch, size=SIZE, split="train",
-                                  canonical_prob=1.0)
-        x = from_uint8(images)
+        x = from_uint8(autoencoder_batch(rng, args.ae_batch, args.ae_dense_frac))
         mean, logvar = torch.chunk(ae.encoder(x), 2, dim=1)
         z = mean + 0.05 * mean.detach().std() * torch.randn(mean.shape, generator=gen)
         rec = ae.decoder(z)
@@ -201,7 +211,7 @@ def finetune_decoder(args, ae: AutoEncoder, path: str) -> AutoEncoder:
         lr = args.dec_lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * step / steps)))
         for g in opt.param_groups:
             g["lr"] = lr
-        images, _, _ = make_batch(rng, args.ae_batch, size=SIZE, split="train",
+        images, _, _ = make_batch(rng, args.dec_batch, size=SIZE, split="train",
                                   canonical_prob=1.0)
         x = from_uint8(images)
         with torch.no_grad():
@@ -234,7 +244,7 @@ def export(out: str, flux: Flux, t5: T5Encoder, ae: AutoEncoder, info: dict) -> 
     save_file(f16(t5sd), os.path.join(out, "text_encoder.safetensors"), meta)
     manifest = {
         "name": "kiln-shapes",
-        "version": "2",
+        "version": "3",
         "transformer": {"file": "transformer.safetensors", "config": flux.params.to_dict()},
         "autoencoder": {"file": "autoencoder.safetensors", "config": ae.params.to_dict()},
         "text_encoder": {"file": "text_encoder.safetensors", "config": t5.cfg.to_dict(),
@@ -406,11 +416,14 @@ def main():
     ap.add_argument("--text-steps", type=int, default=1500)
     ap.add_argument("--text-batch", type=int, default=128)
     ap.add_argument("--text-lr", type=float, default=2e-3)
-    ap.add_argument("--ae-steps", type=int, default=1000)
-    ap.add_argument("--ae-batch", type=int, default=8)
-    ap.add_argument("--ae-lr", type=float, default=2e-3)
+    ap.add_argument("--ae-steps", type=int, default=1150)
+    ap.add_argument("--ae-batch", type=int, default=4)
+    ap.add_argument("--ae-dense-frac", type=float, default=0.5,
+                    help="share of crowded scenes (sample_dense_scene) in autoencoder batches")
+    ap.add_argument("--ae-lr", type=float, default=6e-4)
     ap.add_argument("--save-minutes", type=float, default=5.0)
-    ap.add_argument("--dec-steps", type=int, default=400)
+    ap.add_argument("--dec-steps", type=int, default=300)
+    ap.add_argument("--dec-batch", type=int, default=8)
     ap.add_argument("--dec-lr", type=float, default=5e-4)
     ap.add_argument("--cfg-scale", type=float, default=CFG_SCALE,
                     help="classifier-free guidance scale written to kiln.json (sampling only)")

@@ -24,9 +24,7 @@ import torch
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from kiln_research.pipeline import (Guided, KilnShapes, encode_text, from_uint8,  # noqa: E402
-                                    latent_noise, to_uint8, tokenize)
-from kiln_research.sampling import denoise, get_schedule, make_img_ids, pack, unpack  # noqa: E402
+from kiln_research.pipeline import KilnShapes, from_uint8, to_uint8  # noqa: E402
 from shapes.checker import evaluate  # noqa: E402
 from shapes.dataset import eval_prompts  # noqa: E402
 from shapes.render import render  # noqa: E402
@@ -42,31 +40,21 @@ def main():
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     m = KilnShapes(args.model)
-    s = m.sampling
-    size, z_ch = s["width"], m.ae.params.z_channels
-    h = w = size // 8
+    size = m.sampling["width"]
     prompts, scenes = eval_prompts(99, 8 * args.n, "val")
     pairs = [(p, sc) for p, sc in zip(prompts, scenes) if len(sc.objects) == 1][:args.n]
     texts = [p for p, _ in pairs]
-    b = len(texts)
+    seeds = list(range(1000, 1000 + len(texts)))
     x = from_uint8(np.stack([render(sc, size) for _, sc in pairs]))
     mean = torch.chunk(m.ae.encoder(x), 2, dim=1)[0]
     z0 = m.ae.scale_factor * (mean - m.ae.shift_factor)
-    ids, mask = tokenize(m.sp, texts, m.max_length)
-    txt, y = encode_text(m.t5, ids, mask)
-    ids_u, mask_u = tokenize(m.sp, [""] * b, m.max_length)
-    model = Guided(m.flux, *encode_text(m.t5, ids_u, mask_u), float(s.get("cfg_scale", 1.0)))
-    noise = latent_noise(list(range(1000, 1000 + b)), z_ch, h, w)
-    schedule = get_schedule(s["steps"], h * w // 4, shift=bool(s["shift"]))
     for t0 in args.t0:
-        k = min(range(len(schedule)), key=lambda i: abs(schedule[i] - t0))
-        ts = schedule[k:]
-        img = pack((1 - ts[0]) * z0 + ts[0] * noise)
-        out = denoise(model, img, make_img_ids(b, h, w), txt, torch.zeros(b, txt.shape[1], 3), y,
-                      ts, guidance=float(s.get("guidance", 0.0)))
-        images = to_uint8(m.ae.decode(unpack(out, size, size)))
-        r = evaluate(list(images), texts)
-        print(f"t0 {ts[0]:.2f} ({len(ts) - 1} steps), {b} val prompts: " +
+        if t0 <= 0.0:  # no steps: the autoencoder's round trip
+            images = m.ae.decode(z0)
+        else:
+            images = m.generate(texts, seeds, init_latent=z0, t0=t0)
+        r = evaluate(list(to_uint8(images)), texts)
+        print(f"t0 {t0:.2f}, {len(texts)} val prompts: " +
               " ".join(f"{key} {r[key]:.3f}" for key in ("color", "shape", "position", "count")),
               flush=True)
 

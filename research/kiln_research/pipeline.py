@@ -100,11 +100,14 @@ class KilnShapes:
     def generate(self, prompts: List[str], seeds: Sequence[int], steps: Optional[int] = None,
                  width: Optional[int] = None, height: Optional[int] = None,
                  trace: Optional[Dict[str, torch.Tensor]] = None,
-                 cfg_scale: Optional[float] = None) -> torch.Tensor:
+                 cfg_scale: Optional[float] = None, init_latent: Optional[torch.Tensor] = None,
+                 t0: float = 1.0) -> torch.Tensor:
         """-> images [B, 3, H, W] float (about [-1, 1]). `trace` (a dict) receives the
         intermediate tensors: ids, mask, txt, y, noise, latent (final, unpacked).
         cfg_scale (default: the manifest's "cfg_scale", else 1 = no guidance) > 1 applies
-        classifier-free guidance against the empty prompt."""
+        classifier-free guidance against the empty prompt. init_latent (unpacked, normalised
+        like ae.encode's) with t0 < 1 starts from it noised to the schedule time nearest t0 and
+        runs the rest of the schedule (SDEdit; a diagnostic, not served)."""
         s = self.sampling
         steps = steps or s["steps"]
         cfg_scale = float(s.get("cfg_scale", 1.0) if cfg_scale is None else cfg_scale)
@@ -121,6 +124,10 @@ class KilnShapes:
         img_ids = make_img_ids(b, h, w)
         txt_ids = torch.zeros(b, txt.shape[1], 3)
         timesteps = get_schedule(steps, img.shape[1], shift=bool(s["shift"]))
+        if init_latent is not None and t0 < 1.0:
+            k = min(range(len(timesteps)), key=lambda i: abs(timesteps[i] - t0))
+            timesteps = timesteps[k:]
+            img = pack((1 - timesteps[0]) * init_latent + timesteps[0] * noise)
         model = self.flux
         if cfg_scale != 1.0:
             ids_u, mask_u = tokenize(self.sp, [""] * b, self.max_length)

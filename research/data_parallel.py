@@ -1,10 +1,11 @@
 """Data parallelism over processes on one CPU machine (torch.distributed, gloo, loopback).
 
-Why processes and not threads: the transformer is small (hidden 256, 104 tokens), so PyTorch's
-intra-op threads split each small matmul and mostly wait; on the 2-core training machine one
-step of batch 32 took 1.27 s with 2 threads, while two 1-thread processes each ran a step of
-batch 32 in 1.0 s side by side. Each process here takes half the batch and the gradients are
-averaged, so a step means the same as a single process's step on the whole batch.
+Why processes and not threads: the transformer is small (hidden 256, 104 tokens), and on the
+2-core training machine PyTorch's 2 intra-op threads made a step of batch 32 slower, not faster
+(1.28 s against 0.60 s with 1 thread); two 1-thread processes with 16 each take 0.55 s
+(bench/train_step_bench.py). Each process here takes its share of the batch and the
+gradients are averaged, so a step means the same as a single process's step on the whole
+batch.
 
 Bit-reproducible for 2 processes: an all-reduce of two summands is a + b either way round.
 """

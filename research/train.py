@@ -20,8 +20,9 @@ One command, fixed seeds, four stages (each resumable from --work, default /tmp/
                   caption (the unconditional prediction of classifier-free guidance), one-object
                   scenes --one-object-frac of the draws. EMA weights are exported. Runs in
                   --procs processes of one thread each, the batch split among them and the
-                  gradients averaged (data_parallel.py: twice the steps per second of one
-                  2-thread process on the 2-core machine; bit-reproducible, resumable).
+                  gradients averaged (data_parallel.py; on the 2-core machine 2.3x the steps
+                  per second of one 2-thread process, 1.08x one 1-thread process;
+                  bit-reproducible, resumable).
   4. decoder      more decoder steps, encoder frozen (the cached latents stay valid); the
                   exported autoencoder has this decoder.
 The image size is 128x128 (latent 16 x 16 x 16, 64 image tokens).

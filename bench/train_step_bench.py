@@ -1,0 +1,71 @@
+#!/usr/bin/python3
+"""Times kiln-shapes' transformer training step (research/train.py stage 3b, batch 32) three
+ways, in one script run: one process with 2 threads (the v3 training), one process with 1
+thread, and two 1-thread processes splitting the batch (--procs 2, the default since v4).
+
+    /usr/bin/python3 bench/train_step_bench.py --work /tmp/kiln_train5 [--steps 60] [--runs 2]
+
+--work must hold stages 1, 2 and 3a's results (ae.pt, latents.pkl, text_encoder.pt) of a
+research/train.py run; they are linked into a fresh folder per run, so its transformer.pt is
+never touched. A run's time per step is taken from its log between step 20 and the last step
+(model set-up and the first steps excluded); each configuration reports the median of --runs,
+and the configurations take turns so that machine noise spreads over all of them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TRAIN = os.path.join(HERE, "..", "research", "train.py")
+TOKENIZER = os.path.join(HERE, "..", "models", "kiln-shapes", "tokenizer.model")
+CONFIGS = {"1 process x 2 threads": ["--procs", "1", "--threads", "2"],
+           "1 process x 1 thread": ["--procs", "1", "--threads", "1"],
+           "2 processes x 1 thread": ["--procs", "2", "--threads", "1"]}
+STEP_LINE = re.compile(r"^\[\s*([0-9.]+)s\] step (\d+)/")
+
+
+def seconds_per_step(work: str, steps: int, extra) -> float:
+    with tempfile.TemporaryDirectory() as tmp:
+        w, out = os.path.join(tmp, "work"), os.path.join(tmp, "out")
+        os.makedirs(w)
+        os.makedirs(out)
+        for f in ("ae.pt", "latents.pkl", "text_encoder.pt"):
+            os.symlink(os.path.join(os.path.abspath(work), f), os.path.join(w, f))
+        shutil.copy(TOKENIZER, out)
+        log = subprocess.run([sys.executable, TRAIN, "--work", w, "--out", out, "--steps",
+                              str(steps), "--dec-steps", "0", *extra],
+                             check=True, capture_output=True, text=True).stdout
+    times = {int(m.group(2)): float(m.group(1))
+             for m in map(STEP_LINE.match, log.splitlines()) if m}
+    first = min(s for s in times if s >= 20)
+    last = max(times)
+    return (times[last] - times[first]) / (last - first)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--work", required=True)
+    ap.add_argument("--steps", type=int, default=60)
+    ap.add_argument("--runs", type=int, default=2)
+    args = ap.parse_args()
+    results = {name: [] for name in CONFIGS}
+    for _ in range(args.runs):
+        for name, extra in CONFIGS.items():
+            results[name].append(seconds_per_step(args.work, args.steps, extra))
+    base = statistics.median(results["1 process x 2 threads"])
+    for name, r in results.items():
+        med = statistics.median(r)
+        print(f"{name:>24}: {med:.3f} s/step (median of {len(r)}: "
+              f"{', '.join(f'{x:.3f}' for x in r)}), {base / med:.2f}x the 2-thread process")
+
+
+if __name__ == "__main__":
+    main()

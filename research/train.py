@@ -15,12 +15,12 @@ One command, fixed seeds, four stages (each resumable from --work, default /tmp/
                   probe on its pooled vector learns the caption's spec (pretrain_text.py); the
                   probe is dropped and the encoder frozen for the next stage
      transformer  Flux (guidance_embed false) on the rectified-flow loss: x_t = (1-t) x0 + t
-                  noise, v = noise - x0, t logit-normal; captions re-drawn (random phrasings)
-                  every time a scene is used, --uncond-prob of them replaced by the empty
-                  caption (the unconditional prediction of classifier-free guidance), one-object
-                  scenes --one-object-frac of the draws. EMA weights are exported. Runs in
-                  --procs processes of one thread each, the batch split among them and the
-                  gradients averaged (data_parallel.py; on the 2-core machine 2.3x the steps
+                  noise, v = noise - x0, t logit-normal (--t-mean); captions re-drawn (random
+                  phrasings) every time a scene is used, --uncond-prob of them replaced by the
+                  empty caption (the unconditional prediction of classifier-free guidance),
+                  one-object scenes --one-object-frac of the draws. EMA weights are exported.
+                  Runs in --procs processes of one thread each, the batch split among them and
+                  the gradients averaged (data_parallel.py; on the 2-core machine 2.3x the steps
                   per second of one 2-thread process, 1.08x one 1-thread process;
                   bit-reproducible, resumable).
   4. decoder      more decoder steps, encoder frozen (the cached latents stay valid); the
@@ -395,7 +395,7 @@ def train_transformer(args, ae: AutoEncoder, data: dict, ckpt: str, rank: int = 
         ids, mask = tokenize(sp, caps, MAX_LENGTH)
         x0 = pack(z_all[idx])
         noise = torch.randn(x0.shape, generator=gen)
-        t = torch.sigmoid(torch.randn(bs, generator=gen))
+        t = torch.sigmoid(args.t_mean + torch.randn(bs, generator=gen))
         xt = (1 - t[:, None, None]) * x0 + t[:, None, None] * noise
         with torch.no_grad():
             txt, y = encode_text(t5, ids, mask)
@@ -455,6 +455,9 @@ def main():
     ap.add_argument("--mlp-ratio", type=float, default=2.0)
     ap.add_argument("--lr", type=float, default=8e-4)
     ap.add_argument("--ema", type=float, default=0.998)
+    ap.add_argument("--t-mean", type=float, default=0.0,
+                    help="t ~ sigmoid(N(t_mean, 1)); > 0 weights training to high noise, "
+                         "where the prompt must decide the shape (kiln_shapes.md)")
     ap.add_argument("--uncond-prob", type=float, default=0.1,
                     help="fraction of captions replaced by the empty one (for guidance)")
     ap.add_argument("--scenes", type=int, default=8000)

@@ -57,13 +57,13 @@ def run(fn: Callable, world: int, *args) -> None:
     mp.spawn(_entry, args=(world, _free_port(), fn, args), nprocs=world, join=True)
 
 
-def average_gradients(params: Sequence[torch.Tensor], world: int) -> None:
+def average_gradients(params: Sequence[torch.Tensor]) -> None:
     """Replaces every parameter's gradient with its mean over the processes (one all-reduce of
     one flat buffer)."""
     grads = [p.grad for p in params]
     flat = torch.cat([g.reshape(-1) for g in grads])
     dist.all_reduce(flat)
-    flat.div_(world)
+    flat.div_(dist.get_world_size())
     offset = 0
     for g in grads:
         n = g.numel()

@@ -404,7 +404,7 @@ def train_transformer(args, ae: AutoEncoder, data: dict, ckpt: str, rank: int = 
         opt.zero_grad(set_to_none=True)
         loss.backward()
         if world > 1:
-            data_parallel.average_gradients(params, world)
+            data_parallel.average_gradients(params)
         torch.nn.utils.clip_grad_norm_(params, 1.0)
         opt.step()
         step += 1

@@ -18,7 +18,7 @@ def _model() -> torch.nn.Module:
 def _worker(rank: int, world: int, out_dir: str) -> None:
     model = _model()
     model(BATCH.chunk(world)[rank]).pow(2).mean().backward()
-    data_parallel.average_gradients(list(model.parameters()), world)
+    data_parallel.average_gradients(list(model.parameters()))
     torch.save({"grads": [p.grad for p in model.parameters()],
                 "flags": data_parallel.decide([rank == 0, rank != 0]),
                 "mean": data_parallel.mean(float(rank)),

@@ -251,7 +251,7 @@ def export(out: str, flux: Flux, t5: T5Encoder, ae: AutoEncoder, info: dict) -> 
     save_file(f16(t5sd), os.path.join(out, "text_encoder.safetensors"), meta)
     manifest = {
         "name": "kiln-shapes",
-        "version": "4",
+        "version": "5",
         "transformer": {"file": "transformer.safetensors", "config": flux.params.to_dict()},
         "autoencoder": {"file": "autoencoder.safetensors", "config": ae.params.to_dict()},
         "text_encoder": {"file": "text_encoder.safetensors", "config": t5.cfg.to_dict(),
@@ -455,7 +455,7 @@ def main():
     ap.add_argument("--mlp-ratio", type=float, default=2.0)
     ap.add_argument("--lr", type=float, default=8e-4)
     ap.add_argument("--ema", type=float, default=0.998)
-    ap.add_argument("--t-mean", type=float, default=0.0,
+    ap.add_argument("--t-mean", type=float, default=1.0,
                     help="t ~ sigmoid(N(t_mean, 1)); > 0 weights training to high noise, "
                          "where the prompt must decide the shape (kiln_shapes.md)")
     ap.add_argument("--uncond-prob", type=float, default=0.1,

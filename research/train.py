@@ -15,7 +15,8 @@ One command, fixed seeds, four stages (each resumable from --work, default /tmp/
                   probe on its pooled vector learns the caption's spec (pretrain_text.py); the
                   probe is dropped and the encoder frozen for the next stage
      transformer  Flux (guidance_embed false) on the rectified-flow loss: x_t = (1-t) x0 + t
-                  noise, v = noise - x0, t logit-normal (--t-mean); captions re-drawn (random
+                  noise, v = noise - x0, t = sigmoid(N(--t-mean, 1)) (default 1: weighted to
+                  high noise, where the prompt must decide the shape); captions re-drawn (random
                   phrasings) every time a scene is used, --uncond-prob of them replaced by the
                   empty caption (the unconditional prediction of classifier-free guidance),
                   one-object scenes --one-object-frac of the draws. EMA weights are exported.

@@ -26,13 +26,18 @@ import tempfile
 HERE = os.path.dirname(os.path.abspath(__file__))
 TRAIN = os.path.join(HERE, "..", "research", "train.py")
 TOKENIZER = os.path.join(HERE, "..", "models", "kiln-shapes", "tokenizer.model")
-CONFIGS = {"1 process x 2 threads": ["--procs", "1", "--threads", "2"],
-           "1 process x 1 thread": ["--procs", "1", "--threads", "1"],
-           "2 processes x 1 thread": ["--procs", "2", "--threads", "1"]}
+# name: (train.py arguments, OPENBLAS_NUM_THREADS or None for OpenBLAS's default of one thread
+# per core). Debian's torch calls OpenBLAS for matmuls; OpenBLAS has its own thread pool, which
+# PyTorch's --threads does not limit.
+CONFIGS = {"1 process x 2 threads": (["--procs", "1", "--threads", "2"], None),
+           "1 process x 1 thread": (["--procs", "1", "--threads", "1"], None),
+           "2 processes x 1 thread": (["--procs", "2", "--threads", "1"], None),
+           "1 process x 2 threads, OpenBLAS 1": (["--procs", "1", "--threads", "2"], "1"),
+           "2 processes x 1 thread, OpenBLAS 1": (["--procs", "2", "--threads", "1"], "1")}
 STEP_LINE = re.compile(r"^\[\s*([0-9.]+)s\] step (\d+)/")
 
 
-def seconds_per_step(work: str, steps: int, extra) -> float:
+def seconds_per_step(work: str, steps: int, extra, openblas_threads) -> float:
     with tempfile.TemporaryDirectory() as tmp:
         w, out = os.path.join(tmp, "work"), os.path.join(tmp, "out")
         os.makedirs(w)
@@ -40,9 +45,13 @@ def seconds_per_step(work: str, steps: int, extra) -> float:
         for f in ("ae.pt", "latents.pkl", "text_encoder.pt"):
             os.symlink(os.path.join(os.path.abspath(work), f), os.path.join(w, f))
         shutil.copy(TOKENIZER, out)
+        env = dict(os.environ)
+        env.pop("OPENBLAS_NUM_THREADS", None)
+        if openblas_threads:
+            env["OPENBLAS_NUM_THREADS"] = openblas_threads
         log = subprocess.run([sys.executable, TRAIN, "--work", w, "--out", out, "--steps",
                               str(steps), "--dec-steps", "0", *extra],
-                             check=True, capture_output=True, text=True).stdout
+                             check=True, capture_output=True, text=True, env=env).stdout
     times = {int(m.group(2)): float(m.group(1))
              for m in map(STEP_LINE.match, log.splitlines()) if m}
     first = min(s for s in times if s >= 20)
@@ -58,12 +67,12 @@ def main():
     args = ap.parse_args()
     results = {name: [] for name in CONFIGS}
     for _ in range(args.runs):
-        for name, extra in CONFIGS.items():
-            results[name].append(seconds_per_step(args.work, args.steps, extra))
+        for name, (extra, openblas_threads) in CONFIGS.items():
+            results[name].append(seconds_per_step(args.work, args.steps, extra, openblas_threads))
     base = statistics.median(results["1 process x 2 threads"])
     for name, r in results.items():
         med = statistics.median(r)
-        print(f"{name:>24}: {med:.3f} s/step (median of {len(r)}: "
+        print(f"{name:>36}: {med:.3f} s/step (median of {len(r)}: "
               f"{', '.join(f'{x:.3f}' for x in r)}), {base / med:.2f}x the 2-thread process")
 
 

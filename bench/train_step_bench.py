@@ -1,7 +1,8 @@
 #!/usr/bin/python3
-"""Times kiln-shapes' transformer training step (research/train.py stage 3b, batch 32) three
+"""Times kiln-shapes' transformer training step (research/train.py stage 3b, batch 32) five
 ways, in one script run: one process with 2 threads (the v3 training), one process with 1
-thread, and two 1-thread processes splitting the batch (--procs 2, the default since v4).
+thread, and two 1-thread processes splitting the batch (--procs 2, the default since v4); then
+the first and the last again with OpenBLAS held to one thread (OPENBLAS_NUM_THREADS=1).
 
     /usr/bin/python3 bench/train_step_bench.py --work /tmp/kiln_train5 [--steps 60] [--runs 2]
 

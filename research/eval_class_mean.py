@@ -28,7 +28,7 @@ from kiln_research.pipeline import KilnShapes, from_uint8, to_uint8  # noqa: E40
 from shapes.checker import check, evaluate  # noqa: E402
 from shapes.dataset import eval_prompts  # noqa: E402
 from shapes.render import render  # noqa: E402
-from shapes.world import SIZE_JITTER, SIZES, Obj, Scene, cell_center, max_jitter  # noqa: E402
+from shapes.world import SIZE_JITTER, SIZES, Scene, cell_center, max_jitter  # noqa: E402
 
 
 def jittered(scene: Scene, rng: np.random.Generator) -> Scene:

@@ -252,7 +252,7 @@ def export(out: str, flux: Flux, t5: T5Encoder, ae: AutoEncoder, info: dict) -> 
     save_file(f16(t5sd), os.path.join(out, "text_encoder.safetensors"), meta)
     manifest = {
         "name": "kiln-shapes",
-        "version": "5",
+        "version": "6",
         "transformer": {"file": "transformer.safetensors", "config": flux.params.to_dict()},
         "autoencoder": {"file": "autoencoder.safetensors", "config": ae.params.to_dict()},
         "text_encoder": {"file": "text_encoder.safetensors", "config": t5.cfg.to_dict(),
@@ -467,7 +467,7 @@ def main():
     ap.add_argument("--text-steps", type=int, default=1500)
     ap.add_argument("--text-batch", type=int, default=128)
     ap.add_argument("--text-lr", type=float, default=2e-3)
-    ap.add_argument("--ae-steps", type=int, default=1150)
+    ap.add_argument("--ae-steps", type=int, default=2300)
     ap.add_argument("--ae-batch", type=int, default=4)
     ap.add_argument("--ae-dense-frac", type=float, default=0.5,
                     help="share of crowded scenes (sample_dense_scene) in autoencoder batches")
@@ -499,6 +499,11 @@ def main():
     else:
         pretrained_text_encoder(args, load_tokenizer(args), data["scenes"])  # once, here
         del data
+        # OpenBLAS (Debian torch's matmuls) keeps its own pool of one thread per core, which
+        # torch.set_num_threads does not bound: beside the other process it oversubscribes the
+        # cores (kiln_shapes.md, "OpenBLAS's own threads"). The spawned processes read this when
+        # they load it; this process loaded OpenBLAS with numpy, so its stages keep the default.
+        os.environ["OPENBLAS_NUM_THREADS"] = "1"
         data_parallel.run(transformer_process, args.procs, args, T0)
         with open(os.path.join(args.work, "train_info.json")) as f:
             info = json.load(f)

@@ -20,10 +20,10 @@ One command, fixed seeds, four stages (each resumable from --work, default /tmp/
                   phrasings) every time a scene is used, --uncond-prob of them replaced by the
                   empty caption (the unconditional prediction of classifier-free guidance),
                   one-object scenes --one-object-frac of the draws. EMA weights are exported.
-                  Runs in --procs processes of one thread each, the batch split among them and
-                  the gradients averaged (data_parallel.py; on the 2-core machine 2.3x the steps
-                  per second of one 2-thread process, 1.08x one 1-thread process;
-                  bit-reproducible, resumable).
+                  Runs in --procs processes of one thread each (and one OpenBLAS thread), the
+                  batch split among them and the gradients averaged (data_parallel.py; on the
+                  2-core machine 2.3x the steps per second of one 2-thread process, 1.08x one
+                  1-thread process; bit-reproducible, resumable).
   4. decoder      more decoder steps, encoder frozen (the cached latents stay valid); the
                   exported autoencoder has this decoder.
 The image size is 128x128 (latent 16 x 16 x 16, 64 image tokens).

@@ -26,20 +26,15 @@ sys.path.insert(0, HERE)
 
 from kiln_research.pipeline import KilnShapes, from_uint8, to_uint8  # noqa: E402
 from shapes.checker import check, evaluate  # noqa: E402
-from shapes.dataset import eval_prompts  # noqa: E402
+from shapes.dataset import eval_prompts, place_object  # noqa: E402
 from shapes.render import render  # noqa: E402
-from shapes.world import SIZE_JITTER, SIZES, Scene, cell_center, max_jitter  # noqa: E402
+from shapes.world import Scene  # noqa: E402
 
 
 def jittered(scene: Scene, rng: np.random.Generator) -> Scene:
-    """The one-object scene with its object's size and in-cell offset drawn afresh, as
-    shapes.dataset draws them."""
+    """The one-object scene with its object's size and in-cell offset drawn afresh."""
     o = scene.objects[0]
-    extent = SIZES[o.size] * float(rng.uniform(1 - SIZE_JITTER, 1 + SIZE_JITTER))
-    j = max_jitter(extent)
-    dx, dy = rng.uniform(-j, j, size=2)
-    x, y = cell_center(o.position)
-    return scene.replace(objects=(o.replace(cx=x + float(dx), cy=y + float(dy), extent=extent),))
+    return scene.replace(objects=(place_object(rng, o.shape, o.color, o.size, o.position),))
 
 
 def load_autoencoder(args):

@@ -67,6 +67,11 @@ def _sample_object(rng: np.random.Generator, pos: str, colors: Sequence[str]) ->
     shape = SHAPES[int(rng.integers(len(SHAPES)))]
     color = colors[int(rng.integers(len(colors)))]
     size = SIZE_NAMES[int(rng.integers(len(SIZE_NAMES)))]
+    return place_object(rng, shape, color, size, pos)
+
+
+def place_object(rng: np.random.Generator, shape: str, color: str, size: str, pos: str) -> Obj:
+    """The object with its size jitter and its offset in cell pos drawn as the world allows."""
     extent = SIZES[size] * float(rng.uniform(1 - SIZE_JITTER, 1 + SIZE_JITTER))
     j = max_jitter(extent)
     dx, dy = rng.uniform(-j, j, size=2)

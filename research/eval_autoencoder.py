@@ -52,12 +52,18 @@ def main():
     print(f"autoencoder round trip, {len(pairs)} held-out one-object scenes at {size}x{size}: " +
           " ".join(f"{k} {r[k]:.3f}" for k in ("color", "shape", "position", "background",
                                                 "count", "correct")))
-    shape_right = [check(img, p).objects[0].shape for img, (p, _) in zip(out, pairs)]
+    print_shape_breakdown(out, pairs)
+
+
+def print_shape_breakdown(images, pairs, indent: str = "") -> None:
+    """Shape accuracy of one-object images by the asked shape and by size; pairs are
+    (prompt, scene)."""
+    shape_right = [check(img, p).objects[0].shape for img, (p, _) in zip(images, pairs)]
     for attr in ("shape", "size"):
         groups = {}
         for ok, (_, s) in zip(shape_right, pairs):
             groups.setdefault(getattr(s.objects[0], attr), []).append(ok)
-        print(f"shape accuracy by {attr}: " +
+        print(f"{indent}shape accuracy by {attr}: " +
               " ".join(f"{k} {np.mean(v):.2f} (n {len(v)})" for k, v in sorted(groups.items())))
 
 

@@ -24,8 +24,9 @@ import torch
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
+from eval_autoencoder import print_shape_breakdown  # noqa: E402
 from kiln_research.pipeline import KilnShapes, from_uint8, to_uint8  # noqa: E402
-from shapes.checker import check, evaluate  # noqa: E402
+from shapes.checker import evaluate  # noqa: E402
 from shapes.dataset import eval_prompts, place_object  # noqa: E402
 from shapes.render import render  # noqa: E402
 from shapes.world import Scene  # noqa: E402
@@ -51,13 +52,7 @@ def report(name, images, pairs):
     r = evaluate(images, prompts)
     print(f"{name}: " + " ".join(f"{k} {r[k]:.3f}" for k in ("color", "shape", "position",
                                                              "count")))
-    for attr in ("shape", "size"):
-        groups = {}
-        for img, (p, s) in zip(images, pairs):
-            groups.setdefault(getattr(s.objects[0], attr), []).append(
-                check(img, p).objects[0].shape)
-        print(f"  shape accuracy by {attr}: " +
-              " ".join(f"{k} {np.mean(v):.2f}" for k, v in sorted(groups.items())))
+    print_shape_breakdown(images, pairs, indent="  ")
 
 
 def main():

@@ -34,12 +34,13 @@ from shapes.world import COLOR_NAMES, POSITIONS, SHAPES, make_obj  # noqa: E402
 TS = (0.3, 0.5, 0.7, 0.8, 0.9, 1.0)
 
 
-def object_tokens(image: np.ndarray) -> np.ndarray:
-    """[tokens] 1 where a 16x16-pixel token (a 2x2 patch of the 8x-down latent) holds object
-    pixels (pixels away from the corner colour, which is always background)."""
-    h, w = image.shape[0] // 16, image.shape[1] // 16
+def object_tokens(image: np.ndarray, f: int) -> np.ndarray:
+    """[tokens] 1 where a token (a 2x2 patch of the f-times-down latent: 2f x 2f pixels) holds
+    object pixels (pixels away from the corner colour, which is always background)."""
+    p = 2 * f
+    h, w = image.shape[0] // p, image.shape[1] // p
     fg = np.abs(image.astype(np.int16) - image[:1, :1].astype(np.int16)).sum(-1) > 12
-    return fg.reshape(h, 16, w, 16).max(axis=(1, 3)).reshape(-1).astype(np.float32)
+    return fg.reshape(h, p, w, p).max(axis=(1, 3)).reshape(-1).astype(np.float32)
 
 
 def swapped_caption(scene, attr: str, rng) -> str:
@@ -66,12 +67,13 @@ def main():
     _, scenes = eval_prompts(1234, 8 * args.n, "val")
     scenes = [s for s in scenes if len(s.objects) == 1][:args.n]
     images = np.stack([render(s, m.sampling["width"]) for s in scenes])
-    mask = torch.from_numpy(np.stack([object_tokens(im) for im in images]))
+    f = m.ae.params.downsample_factor()
+    mask = torch.from_numpy(np.stack([object_tokens(im, f) for im in images]))
     b = len(scenes)
     with torch.no_grad():
         x0 = pack(m.ae.encode(from_uint8(images)))
         noise = torch.randn(x0.shape, generator=torch.Generator().manual_seed(1))
-        ids_ = make_img_ids(b, m.sampling["height"] // 8, m.sampling["width"] // 8)
+        ids_ = make_img_ids(b, m.sampling["height"] // f, m.sampling["width"] // f)
         rng = np.random.default_rng(0)
         print(f"x0 error on object tokens, {b} one-object val scenes; t: " +
               " ".join(f"{t:5}" for t in TS))

@@ -45,6 +45,10 @@ class AutoEncoderParams:
     def to_dict(self) -> dict:
         return asdict(self)
 
+    def downsample_factor(self) -> int:
+        """Image pixels per latent pixel along each axis: one halving per level but the last."""
+        return 2 ** (len(self.ch_mult) - 1)
+
 
 def swish(x: Tensor) -> Tensor:
     return x * torch.sigmoid(x)

@@ -6,8 +6,9 @@
            to every text token, as it does with T5-XXL's padded 512 tokens)
   y        mean of txt over the non-pad positions (eos included)      [B, d_model]
   noise    per image GaussianNoise(seed) (kiln_research.noise, bit-exact with
-           src/kiln/pipeline/noise.cc) over the unpacked latent (z, H/8, W/8) in C order, packed
-  sched    flux.sampling.get_schedule(steps, (H/16)(W/16), shift=manifest shift)
+           src/kiln/pipeline/noise.cc) over the unpacked latent (z, H/f, W/f) in C order, packed
+           (f = the autoencoder's downsample_factor())
+  sched    flux.sampling.get_schedule(steps, (H/2f)(W/2f), shift=manifest shift)
   denoise  flux.sampling.denoise (Euler), guidance ignored (guidance_embed false)
   image    AutoEncoder.decode(unpack(x)) -> float in about [-1, 1] (not clamped)
 """
@@ -117,7 +118,8 @@ class KilnShapes:
         ids, mask = tokenize(self.sp, prompts, self.max_length)
         txt, y = encode_text(self.t5, ids, mask)
         z = self.ae.params.z_channels
-        h, w = height // 8, width // 8
+        f = self.ae.params.downsample_factor()
+        h, w = height // f, width // f
         noise = latent_noise(seeds, z, h, w)
         b = len(prompts)
         img = pack(noise)
@@ -135,7 +137,8 @@ class KilnShapes:
             model = Guided(self.flux, txt_u, y_u, cfg_scale)
         x = denoise(model, img, img_ids, txt, txt_ids, y, timesteps,
                     guidance=float(s.get("guidance", 0.0)))
-        latent = unpack(x, height, width)
+        # unpack takes FLUX.1's pixel sizes (8 per latent pixel), whatever this autoencoder's f
+        latent = unpack(x, 8 * h, 8 * w)
         image = self.ae.decode(latent)
         if trace is not None:
             trace.update(ids=ids, mask=mask, txt=txt, y=y, noise=noise, latent=latent,

@@ -1,6 +1,6 @@
 """The autoencoder's "class mean" ceiling: what the best one-step estimate at t = 1 decodes to.
 
-    /usr/bin/python3 research/eval_class_mean.py [--model models/kiln-shapes | --ae-pt F.pt]
+    /usr/bin/python3 research/eval_class_mean.py [--model models/kiln-shapes | --ae-pt F.pt [--ae-down 4]]
         [--n 100] [--k 16] [--threads 2]
 
 At t = 1 the denoiser sees only the prompt, and the flow loss's best answer is the mean latent
@@ -41,7 +41,7 @@ def jittered(scene: Scene, rng: np.random.Generator) -> Scene:
 def load_autoencoder(args):
     if args.ae_pt:  # a stage-1 checkpoint of research/train.py
         import train
-        ae = train.AutoEncoder(train.ae_params())
+        ae = train.AutoEncoder(train.ae_params(args.ae_down))
         ae.load_state_dict(torch.load(args.ae_pt))
         return ae.eval()
     return KilnShapes(args.model).ae
@@ -59,6 +59,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", default=os.path.join(HERE, "..", "models", "kiln-shapes"))
     ap.add_argument("--ae-pt", default=None)
+    ap.add_argument("--ae-down", type=int, default=8, help="--ae-pt's train.py --ae-down")
     ap.add_argument("--n", type=int, default=100)
     ap.add_argument("--k", type=int, default=16)
     ap.add_argument("--threads", type=int, default=2)

@@ -4,11 +4,12 @@
 
 One command, fixed seeds, four stages (each resumable from --work, default /tmp/kiln_train):
   1. autoencoder  FLUX.1 AutoencoderKL layout, ch 32, ch_mult [1,1,2,2] (8x down), 1 res block,
-                  z 16, on full 128x128 renders, half of them crowded scenes (an object in most
-                  of the nine cells: more edges per rendered pixel); z = the posterior mean + a
-                  little noise (with the posterior sampled, small objects came out as coloured
-                  blobs); weighted L1 + MSE + L1 of horizontal/vertical differences, object
-                  pixels weighted x11 (objects are a few % of a world scene's pixels).
+                  z 16 (--ae-down 4: ch_mult [1,1,2], z 4), on full 128x128 renders, half of them
+                  crowded scenes (an object in most of the nine cells: more edges per rendered
+                  pixel); z = the posterior mean + a little noise (with the posterior sampled,
+                  small objects came out as coloured blobs); weighted L1 + MSE + L1 of
+                  horizontal/vertical differences, object pixels weighted x11 (objects are a
+                  few % of a world scene's pixels).
   2. latents      --scenes train-split scenes rendered at 128x128 and encoded (the mean);
                   shift/scale factors from their mean/std (so latents are ~unit variance)
   3. text encoder a tiny T5 v1.1 encoder pretrained from scratch on captions alone: a linear
@@ -26,7 +27,8 @@ One command, fixed seeds, four stages (each resumable from --work, default /tmp/
                   1-thread process; bit-reproducible, resumable).
   4. decoder      more decoder steps, encoder frozen (the cached latents stay valid); the
                   exported autoencoder has this decoder.
-The image size is 128x128 (latent 16 x 16 x 16, 64 image tokens).
+The image size is 128x128 (latent 16 x 16 x 16, 64 image tokens; with --ae-down 4, 4 x 32 x 32
+and 256 image tokens).
 The schedule is step based (--steps); --minutes only caps the transformer stage's wall time
 (a run cut by it is still exported, but is then no longer bit-reproducible).
 
@@ -66,7 +68,10 @@ from shapes.render import render  # noqa: E402
 
 SIZE = 128       # training renders and the default sampling size
 MAX_LENGTH = 40
-Z_CHANNELS = 16
+# The autoencoder's latent by --ae-down: (z_channels, ch_mult). 8 is FLUX.1's 8x-down latent
+# (z 16); 4 keeps the same 4 096 numbers per 128x128 image at twice the resolution (z 4, 256
+# image tokens; the v7 experiment in kiln_shapes.md).
+LATENTS = {8: (16, [1, 1, 2, 2]), 4: (4, [1, 1, 2])}
 CFG_SCALE = 3.0  # the exported default guidance scale (--cfg-scale); chosen on val prompts
 T0 = time.time()
 QUIET = False  # processes other than rank 0 of stage 3b do not log
@@ -77,9 +82,10 @@ def log(msg: str) -> None:
         print(f"[{time.time() - T0:7.1f}s] {msg}", flush=True)
 
 
-def ae_params(scale: float = 1.0, shift: float = 0.0) -> AutoEncoderParams:
-    return AutoEncoderParams(resolution=SIZE, in_channels=3, ch=32, out_ch=3, ch_mult=[1, 1, 2, 2],
-                             num_res_blocks=1, z_channels=Z_CHANNELS, scale_factor=scale,
+def ae_params(down: int = 8, scale: float = 1.0, shift: float = 0.0) -> AutoEncoderParams:
+    z, ch_mult = LATENTS[down]
+    return AutoEncoderParams(resolution=SIZE, in_channels=3, ch=32, out_ch=3, ch_mult=ch_mult,
+                             num_res_blocks=1, z_channels=z, scale_factor=scale,
                              shift_factor=shift)
 
 
@@ -92,7 +98,8 @@ def t5_config() -> T5Config:
 def flux_params(args) -> FluxParams:
     pe_dim = args.hidden // args.heads
     axes = [8, (pe_dim - 8) // 2, (pe_dim - 8) // 2]
-    return FluxParams(in_channels=4 * Z_CHANNELS, out_channels=4 * Z_CHANNELS, vec_in_dim=128, context_in_dim=128,
+    z = LATENTS[args.ae_down][0]
+    return FluxParams(in_channels=4 * z, out_channels=4 * z, vec_in_dim=128, context_in_dim=128,
                       hidden_size=args.hidden, mlp_ratio=args.mlp_ratio, num_heads=args.heads,
                       depth=args.depth, depth_single_blocks=args.single, axes_dim=axes,
                       theta=10000, qkv_bias=True, guidance_embed=False)
@@ -134,7 +141,7 @@ def train_autoencoder(args, path: str) -> AutoEncoder:
     plus a little noise (with the posterior sampled, small objects came out as coloured blobs;
     the noise keeps the decoder tolerant of imperfect generated latents)."""
     torch.manual_seed(1)
-    ae = AutoEncoder(ae_params())
+    ae = AutoEncoder(ae_params(args.ae_down))
     if os.path.exists(path):
         ae.load_state_dict(torch.load(path))
         log(f"autoencoder: loaded {path}")
@@ -429,7 +436,7 @@ def autoencoder_and_latents(args):
     data = cache_latents(args, ae, os.path.join(args.work, "latents.pkl"))
     ae.scale_factor = data["scale"]
     ae.shift_factor = data["shift"]
-    ae.params = ae_params(data["scale"], data["shift"])
+    ae.params = ae_params(args.ae_down, data["scale"], data["shift"])
     return ae, data
 
 
@@ -467,6 +474,8 @@ def main():
     ap.add_argument("--text-steps", type=int, default=1500)
     ap.add_argument("--text-batch", type=int, default=128)
     ap.add_argument("--text-lr", type=float, default=2e-3)
+    ap.add_argument("--ae-down", type=int, default=8, choices=sorted(LATENTS),
+                    help="the autoencoder's downsampling factor (LATENTS)")
     ap.add_argument("--ae-steps", type=int, default=2300)
     ap.add_argument("--ae-batch", type=int, default=4)
     ap.add_argument("--ae-dense-frac", type=float, default=0.5,

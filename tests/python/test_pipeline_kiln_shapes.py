@@ -12,7 +12,7 @@ from kiln_research.autoencoder import AutoEncoder, AutoEncoderParams
 from kiln_research.flux import Flux, FluxParams
 from kiln_research.noise import gaussian_noise
 from kiln_research.pipeline import KilnShapes, tokenize
-from kiln_research.safetensors_io import load_file, load_metadata, read_header
+from kiln_research.safetensors_io import load_file, load_metadata, read_header, save_file
 from kiln_research.t5 import T5Config, T5Encoder
 
 ROOT = os.path.join(os.path.dirname(__file__), "..", "..")
@@ -76,3 +76,30 @@ def test_pipeline_matches_golden():
         assert close(tr["y"], g["y"][:n])
         assert close(tr["latent"], g[f"{name}.latent"])
         assert close(tr["image"], g[f"{name}.image"])
+
+
+def test_pipeline_takes_the_latent_size_from_the_autoencoder(tmp_path):
+    """A 4x-down autoencoder (train.py --ae-down 4) gets an H/4 x W/4 latent of GaussianNoise,
+    as the C++ pipeline makes it (downsample_factor from the config), not FLUX.1's H/8."""
+    m = _manifest()
+    for name in ("text_encoder.safetensors", "tokenizer.model"):
+        os.symlink(os.path.abspath(os.path.join(MODEL, name)), tmp_path / name)
+    torch.manual_seed(0)
+    ap = AutoEncoderParams(resolution=64, in_channels=3, ch=32, out_ch=3, ch_mult=[1, 1, 2],
+                           num_res_blocks=1, z_channels=4, scale_factor=1.0, shift_factor=0.0)
+    fp = FluxParams(in_channels=16, out_channels=16, vec_in_dim=128, context_in_dim=128,
+                    hidden_size=64, mlp_ratio=2.0, num_heads=2, depth=1, depth_single_blocks=1,
+                    axes_dim=[8, 12, 12], theta=10000, qkv_bias=True, guidance_embed=False)
+    assert ap.downsample_factor() == 4
+    save_file(AutoEncoder(ap).state_dict(), str(tmp_path / "autoencoder.safetensors"))
+    save_file(Flux(fp).state_dict(), str(tmp_path / "transformer.safetensors"))
+    m["autoencoder"]["config"] = ap.to_dict()
+    m["transformer"]["config"] = fp.to_dict()
+    with open(tmp_path / "kiln.json", "w") as f:
+        json.dump(m, f)
+    tr = {}
+    image = KilnShapes(str(tmp_path)).generate(["a red circle"], [5], steps=2, width=64,
+                                                height=48, trace=tr)
+    assert tuple(image.shape) == (1, 3, 48, 64)
+    assert tuple(tr["noise"].shape) == tuple(tr["latent"].shape) == (1, 4, 12, 16)
+    assert tr["noise"].numpy().tobytes() == gaussian_noise(4 * 12 * 16, 5).tobytes()

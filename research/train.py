@@ -63,7 +63,7 @@ from kiln_research.t5 import T5Config, T5Encoder  # noqa: E402
 import data_parallel  # noqa: E402
 from pretrain_text import pretrain_text_encoder  # noqa: E402
 from shapes.captions import caption_with_spec  # noqa: E402
-from shapes.dataset import make_batch, sample_dense_scene, shape_twin  # noqa: E402
+from shapes.dataset import make_batch, sample_dense_scene  # noqa: E402
 from shapes.render import coverage, object_box, render  # noqa: E402
 from shapes.world import SHAPES  # noqa: E402
 
@@ -209,33 +209,6 @@ def cache_latents(args, ae: AutoEncoder, path: str):
     return d
 
 
-@torch.no_grad()
-def cache_twin_latents(ae: AutoEncoder, data: dict, path: str) -> dict:
-    """Stage 2b (--pair-weight > 0): each cached scene's shape twin (shapes.dataset.shape_twin:
-    one object given another shape), rendered and encoded with the cached latents' shift and
-    scale. Returns {"twins": scenes, "twin_z": latents}, in the order of data["scenes"]."""
-    if os.path.exists(path):
-        with open(path, "rb") as f:
-            d = pickle.load(f)
-        log(f"twin latents: loaded {path}")
-        return d
-    ae.eval()
-    rng = np.random.default_rng(5)
-    twins = [shape_twin(s, rng) for s in data["scenes"]]
-    lat = []
-    for i in range(0, len(twins), 64):
-        x = from_uint8(np.stack([render(s, SIZE) for s in twins[i:i + 64]]))
-        lat.append(ae.encoder(x)[:, :ae.params.z_channels].clone())
-        if i % 2048 == 0:
-            log(f"twin latents {i + len(lat[-1])}/{len(twins)}")
-    z = data["scale"] * (torch.cat(lat) - data["shift"])
-    d = {"twins": twins, "twin_z": z.numpy().astype(np.float32)}
-    with open(path + ".tmp", "wb") as f:
-        pickle.dump(d, f, protocol=4)
-    os.replace(path + ".tmp", path)
-    return d
-
-
 # ---- stage 4: decoder fine-tune (encoder frozen, so the cached latents stay valid) -----------
 
 def finetune_decoder(args, ae: AutoEncoder, path: str) -> AutoEncoder:
@@ -350,14 +323,15 @@ def train_transformer(args, ae: AutoEncoder, data: dict, ckpt: str, rank: int = 
         flux.final_layer.linear.bias.zero_()
     params = list(flux.parameters())  # the text encoder stays frozen (stage 3a trained it)
     opt = torch.optim.AdamW(params, lr=args.lr, betas=(0.9, 0.99), weight_decay=0.01)
+    ema_flux = copy.deepcopy(flux).eval()
+    for p in ema_flux.parameters():
+        p.requires_grad_(False)
+    # registered after the EMA copy, which would otherwise copy the hook
     head = ShapeMapHead(args.hidden) if args.shape_map_weight > 0 else None
     if head is not None:
         flux.double_blocks[-1].register_forward_hook(head.capture)
         head_opt = torch.optim.AdamW(head.parameters(), lr=args.lr, betas=(0.9, 0.99),
                                      weight_decay=0.01)
-    ema_flux = copy.deepcopy(flux).eval()
-    for p in ema_flux.parameters():
-        p.requires_grad_(False)
     step0 = 0
     rng = np.random.default_rng(3 + 1000 * rank)
     gen = torch.Generator().manual_seed(3 + 1000 * rank)
@@ -384,11 +358,7 @@ def train_transformer(args, ae: AutoEncoder, data: dict, ckpt: str, rank: int = 
     draw_p /= draw_p.sum()
     assert args.batch % world == 0, "--batch must divide among --procs"
     bs = args.batch // world
-    pairs = args.pair_weight > 0
-    assert not pairs or bs % 2 == 0, "--pair-weight needs an even batch per process"
-    z_twin = torch.from_numpy(data["twin_z"]) if pairs else None
     maps = {}  # scene index -> shape_map, made when first drawn
-    assert head is None or not pairs, "--shape-map-weight with --pair-weight is not supported"
     _, c, h, w = z_all.shape
     img_ids = make_img_ids(bs, h, w)
     txt_ids = torch.zeros(bs, MAX_LENGTH, 3)
@@ -436,29 +406,22 @@ def train_transformer(args, ae: AutoEncoder, data: dict, ckpt: str, rank: int = 
         lr = args.lr * warm * (1.0 - 0.9 * frac)
         for g in opt.param_groups:
             g["lr"] = lr
-        if pairs:
-            x0, noise, t, caps = pair_batch(args, rng, gen, bs, draw_p, scenes, data["twins"],
-                                            z_all, z_twin)
-        else:
-            idx = rng.choice(n, size=bs, p=draw_p)
-            caps = [caption_with_spec(scenes[i], rng, 0.3)[0] for i in idx]
-            # the empty caption now and then: the unconditional prediction of classifier-free
-            # guidance (the manifest's "cfg_scale")
-            drop = rng.random(bs) < args.uncond_prob
-            caps = ["" if d else c for c, d in zip(caps, drop)]
-            x0 = pack(z_all[idx])
-            noise = torch.randn(x0.shape, generator=gen)
-            t = torch.sigmoid(args.t_mean + torch.randn(bs, generator=gen))
+        idx = rng.choice(n, size=bs, p=draw_p)
+        caps = [caption_with_spec(scenes[i], rng, 0.3)[0] for i in idx]
+        # the empty caption now and then: the unconditional prediction of classifier-free
+        # guidance (the manifest's "cfg_scale")
+        drop = rng.random(bs) < args.uncond_prob
+        caps = ["" if d else c for c, d in zip(caps, drop)]
         ids, mask = tokenize(sp, caps, MAX_LENGTH)
+        x0 = pack(z_all[idx])
+        noise = torch.randn(x0.shape, generator=gen)
+        t = torch.sigmoid(args.t_mean + torch.randn(bs, generator=gen))
         xt = (1 - t[:, None, None]) * x0 + t[:, None, None] * noise
         with torch.no_grad():
             txt, y = encode_text(t5, ids, mask)
         pred = flux(img=xt, img_ids=img_ids, txt=txt, txt_ids=txt_ids, timesteps=t, y=y)
-        err = pred - (noise - x0)
-        loss = err.pow(2).mean()  # the flow loss (logged, comparable between runs)
+        loss = (pred - (noise - x0)).pow(2).mean()  # the flow loss (logged)
         total = loss
-        if pairs:  # the error on what tells the twins apart (pair_batch)
-            total = loss + args.pair_weight * (err[:bs // 2] - err[bs // 2:]).pow(2).mean()
         if head is not None:
             for i in idx:
                 if i not in maps:
@@ -488,27 +451,6 @@ def train_transformer(args, ae: AutoEncoder, data: dict, ckpt: str, rank: int = 
                 f"(last 200: {np.mean(losses[-200:]):.4f}) lr {lr:.2e} {el / max(1, step - step0):.2f}s/step")
     save(final=True)
     return info
-
-
-def pair_batch(args, rng, gen, bs, draw_p, scenes, twins, z_all, z_twin):
-    """A batch of bs // 2 scenes followed by their shape twins, each twin with its scene's noise,
-    t, phrasing and caption drop. The twins' flow targets differ only by the changed object's
-    latent (the noise cancels), so the difference of the two errors is a noise-free signal of
-    what one shape word must change; --pair-weight adds its squared mean to the loss (the plain
-    loss already weighs it by 1/2, as e_a^2 + e_b^2 = ((e_a + e_b)^2 + (e_a - e_b)^2) / 2)."""
-    half = bs // 2
-    idx = rng.choice(len(scenes), size=half, p=draw_p)
-    caps_a, caps_b = [], []
-    for i in idx:
-        twin_rng = copy.deepcopy(rng)  # the same draws, so the same phrasing
-        caps_a.append(caption_with_spec(scenes[i], rng, 0.3)[0])
-        caps_b.append(caption_with_spec(twins[i], twin_rng, 0.3)[0])
-    drop = rng.random(half) < args.uncond_prob
-    caps = ["" if d else c for c, d in zip(caps_a + caps_b, np.concatenate([drop, drop]))]
-    x0 = torch.cat([pack(z_all[idx]), pack(z_twin[idx])])
-    noise = torch.randn((half,) + x0.shape[1:], generator=gen)
-    t = torch.sigmoid(args.t_mean + torch.randn(half, generator=gen))
-    return x0, torch.cat([noise, noise]), torch.cat([t, t]), caps
 
 
 SUB = 4  # a shape map's sub-cells per token side
@@ -559,8 +501,6 @@ def autoencoder_and_latents(args):
     ae.scale_factor = data["scale"]
     ae.shift_factor = data["shift"]
     ae.params = ae_params(args.ae_down, data["scale"], data["shift"])
-    if args.pair_weight > 0:
-        data.update(cache_twin_latents(ae, data, os.path.join(args.work, "twin_latents.pkl")))
     return ae, data
 
 
@@ -592,9 +532,6 @@ def main():
                          "where the prompt must decide the shape (kiln_shapes.md)")
     ap.add_argument("--uncond-prob", type=float, default=0.1,
                     help="fraction of captions replaced by the empty one (for guidance)")
-    ap.add_argument("--pair-weight", type=float, default=0.0,
-                    help="> 0: batches of shape-twin pairs (pair_batch) and this weight on "
-                         "the difference of their errors; 0: independent scenes")
     ap.add_argument("--shape-map-weight", type=float, default=0.0,
                     help="> 0: the shape-map head (ShapeMapHead) and this weight on its loss")
     ap.add_argument("--scenes", type=int, default=8000)

@@ -119,19 +119,6 @@ def sample_scenes(rng, n: int, split: str = "train") -> List[Scene]:
     return [sample_scene(rng, split) for _ in range(n)]
 
 
-def shape_twin(scene: Scene, rng) -> Scene:
-    """The scene with one object (drawn at random) given another shape, everything else equal:
-    the minimal pair that isolates what a shape word changes. The new shape never makes a
-    held-out combination, so the twin of a train scene stays in the train split."""
-    rng = _rng(rng)
-    i = int(rng.integers(len(scene.objects)))
-    o = scene.objects[i]
-    shapes = [s for s in SHAPES if s != o.shape and not is_heldout_object(o.replace(shape=s))]
-    objs = list(scene.objects)
-    objs[i] = o.replace(shape=shapes[int(rng.integers(len(shapes)))])
-    return scene.replace(objects=tuple(objs))
-
-
 def sample_dense_scene(rng) -> Scene:
     """A crowded scene for autoencoder training only (not a world scene, never captioned): every
     one of the nine cells holds an object with probability 0.8, of any shape, colour (not the

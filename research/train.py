@@ -3,8 +3,9 @@
     /usr/bin/python3 research/train.py --out models/kiln-shapes [--minutes N]
 
 One command, fixed seeds, four stages (each resumable from --work, default /tmp/kiln_train):
-  1. autoencoder  FLUX.1 AutoencoderKL layout, ch 32, ch_mult [1,1,2,2] (8x down), 1 res block,
-                  z 16 (--ae-down 4: ch_mult [1,1,2], z 4), on full 128x128 renders, half of them
+  1. autoencoder  FLUX.1 AutoencoderKL layout, ch 32, ch_mult [1,1,2] (4x down), 1 res block,
+                  z 4 (--ae-down 8: ch_mult [1,1,2,2], z 16, FLUX.1's factor; v2-v6), on full
+                  128x128 renders, half of them
                   crowded scenes (an object in most of the nine cells: more edges per rendered
                   pixel); z = the posterior mean + a little noise (with the posterior sampled,
                   small objects came out as coloured blobs); weighted L1 + MSE + L1 of
@@ -15,20 +16,25 @@ One command, fixed seeds, four stages (each resumable from --work, default /tmp/
   3. text encoder a tiny T5 v1.1 encoder pretrained from scratch on captions alone: a linear
                   probe on its pooled vector learns the caption's spec (pretrain_text.py); the
                   probe is dropped and the encoder frozen for the next stage
-     transformer  Flux (guidance_embed false) on the rectified-flow loss: x_t = (1-t) x0 + t
+     transformer  Flux (guidance_embed false; hidden 128, 2 heads, 2 + 2 blocks) on the
+                  rectified-flow loss: x_t = (1-t) x0 + t
                   noise, v = noise - x0, t = sigmoid(N(--t-mean, 1)) (default 1: weighted to
                   high noise, where the prompt must decide the shape); captions re-drawn (random
                   phrasings) every time a scene is used, --uncond-prob of them replaced by the
                   empty caption (the unconditional prediction of classifier-free guidance),
                   one-object scenes --one-object-frac of the draws. EMA weights are exported.
+                  --shape-map-weight (default 4; 0 = off, as v2-v7) adds a training-only head (ShapeMapHead, not
+                  exported) on the image tokens after the double blocks, predicting each
+                  token's coverage by each shape class (shape_map), with that weight on its
+                  binary cross-entropy.
                   Runs in --procs processes of one thread each (and one OpenBLAS thread), the
                   batch split among them and the gradients averaged (data_parallel.py; on the
                   2-core machine 2.3x the steps per second of one 2-thread process, 1.08x one
                   1-thread process; bit-reproducible, resumable).
   4. decoder      more decoder steps, encoder frozen (the cached latents stay valid); the
                   exported autoencoder has this decoder.
-The image size is 128x128 (latent 16 x 16 x 16, 64 image tokens; with --ae-down 4, 4 x 32 x 32
-and 256 image tokens).
+The image size is 128x128 (latent 4 x 32 x 32, 256 image tokens; with --ae-down 8, 16 x 16 x 16
+and 64 image tokens).
 The schedule is step based (--steps); --minutes only caps the transformer stage's wall time
 (a run cut by it is still exported, but is then no longer bit-reproducible).
 
@@ -260,7 +266,7 @@ def export(out: str, flux: Flux, t5: T5Encoder, ae: AutoEncoder, info: dict) -> 
     save_file(f16(t5sd), os.path.join(out, "text_encoder.safetensors"), meta)
     manifest = {
         "name": "kiln-shapes",
-        "version": "6",
+        "version": "8",
         "transformer": {"file": "transformer.safetensors", "config": flux.params.to_dict()},
         "autoencoder": {"file": "autoencoder.safetensors", "config": ae.params.to_dict()},
         "text_encoder": {"file": "text_encoder.safetensors", "config": t5.cfg.to_dict(),
@@ -518,10 +524,10 @@ def main():
     ap.add_argument("--out", default=os.path.join(HERE, "..", "models", "kiln-shapes"))
     ap.add_argument("--work", default="/tmp/kiln_train")
     ap.add_argument("--minutes", type=float, default=0.0, help="cap on the transformer stage")
-    ap.add_argument("--steps", type=int, default=5000)
+    ap.add_argument("--steps", type=int, default=4500)
     ap.add_argument("--batch", type=int, default=32)
-    ap.add_argument("--hidden", type=int, default=256)
-    ap.add_argument("--heads", type=int, default=4)
+    ap.add_argument("--hidden", type=int, default=128)
+    ap.add_argument("--heads", type=int, default=2)
     ap.add_argument("--depth", type=int, default=2)
     ap.add_argument("--single", type=int, default=2)
     ap.add_argument("--mlp-ratio", type=float, default=2.0)
@@ -532,7 +538,7 @@ def main():
                          "where the prompt must decide the shape (kiln_shapes.md)")
     ap.add_argument("--uncond-prob", type=float, default=0.1,
                     help="fraction of captions replaced by the empty one (for guidance)")
-    ap.add_argument("--shape-map-weight", type=float, default=0.0,
+    ap.add_argument("--shape-map-weight", type=float, default=4.0,
                     help="> 0: the shape-map head (ShapeMapHead) and this weight on its loss")
     ap.add_argument("--scenes", type=int, default=8000)
     ap.add_argument("--one-object-frac", type=float, default=0.6,
@@ -540,7 +546,7 @@ def main():
     ap.add_argument("--text-steps", type=int, default=1500)
     ap.add_argument("--text-batch", type=int, default=128)
     ap.add_argument("--text-lr", type=float, default=2e-3)
-    ap.add_argument("--ae-down", type=int, default=8, choices=sorted(LATENTS),
+    ap.add_argument("--ae-down", type=int, default=4, choices=sorted(LATENTS),
                     help="the autoencoder's downsampling factor (LATENTS)")
     ap.add_argument("--ae-steps", type=int, default=2300)
     ap.add_argument("--ae-batch", type=int, default=4)

@@ -59,7 +59,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", default=os.path.join(HERE, "..", "models", "kiln-shapes"))
     ap.add_argument("--ae-pt", default=None)
-    ap.add_argument("--ae-down", type=int, default=8, help="--ae-pt's train.py --ae-down")
+    ap.add_argument("--ae-down", type=int, default=4, help="--ae-pt's train.py --ae-down")
     ap.add_argument("--n", type=int, default=100)
     ap.add_argument("--k", type=int, default=16)
     ap.add_argument("--threads", type=int, default=2)

@@ -17,16 +17,16 @@ One command, fixed seeds, four stages (each resumable from --work, default /tmp/
                   probe on its pooled vector learns the caption's spec (pretrain_text.py); the
                   probe is dropped and the encoder frozen for the next stage
      transformer  Flux (guidance_embed false; hidden 128, 2 heads, 2 + 2 blocks) on the
-                  rectified-flow loss: x_t = (1-t) x0 + t
-                  noise, v = noise - x0, t = sigmoid(N(--t-mean, 1)) (default 1: weighted to
-                  high noise, where the prompt must decide the shape); captions re-drawn (random
+                  rectified-flow loss: x_t = (1-t) x0 + t noise, v = noise - x0, t =
+                  sigmoid(N(--t-mean, 1)) (default 1: weighted to high noise, where the prompt
+                  must decide the shape); captions re-drawn (random
                   phrasings) every time a scene is used, --uncond-prob of them replaced by the
                   empty caption (the unconditional prediction of classifier-free guidance),
                   one-object scenes --one-object-frac of the draws. EMA weights are exported.
-                  --shape-map-weight (default 4; 0 = off, as v2-v7) adds a training-only head (ShapeMapHead, not
-                  exported) on the image tokens after the double blocks, predicting each
-                  token's coverage by each shape class (shape_map), with that weight on its
-                  binary cross-entropy.
+                  --shape-map-weight (default 4; 0 = off, as v2-v7) adds a training-only
+                  head (ShapeMapHead, not exported) on the image tokens after the double
+                  blocks, predicting each token's coverage by each shape class (shape_map),
+                  with that weight on its binary cross-entropy.
                   Runs in --procs processes of one thread each (and one OpenBLAS thread), the
                   batch split among them and the gradients averaged (data_parallel.py; on the
                   2-core machine 2.3x the steps per second of one 2-thread process, 1.08x one
@@ -432,7 +432,8 @@ def train_transformer(args, ae: AutoEncoder, data: dict, ckpt: str, rank: int = 
             for i in idx:
                 if i not in maps:
                     maps[i] = torch.from_numpy(shape_map(scenes[i], h // 2, w // 2))
-            total = total + args.shape_map_weight * head.loss(torch.stack([maps[i] for i in idx]))
+            maps_batch = torch.stack([maps[i] for i in idx])
+            total = total + args.shape_map_weight * head.loss(maps_batch)
             head_opt.zero_grad(set_to_none=True)
         opt.zero_grad(set_to_none=True)
         total.backward()

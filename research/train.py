@@ -24,9 +24,10 @@ One command, fixed seeds, four stages (each resumable from --work, default /tmp/
                   empty caption (the unconditional prediction of classifier-free guidance),
                   one-object scenes --one-object-frac of the draws. EMA weights are exported.
                   --shape-map-weight (default 4; 0 = off, as v2-v7) adds a training-only
-                  head (ShapeMapHead, not exported) on the image tokens after the double
-                  blocks, predicting each token's coverage by each shape class (shape_map),
-                  with that weight on its binary cross-entropy.
+                  head (ShapeMapHead, not exported) on the image tokens after the last double
+                  block (--shape-map-at: other or more blocks), predicting each token's
+                  coverage by each shape class (shape_map), with that weight on its binary
+                  cross-entropy.
                   Runs in --procs processes of one thread each (and one OpenBLAS thread), the
                   batch split among them and the gradients averaged (data_parallel.py; on the
                   2-core machine 2.3x the steps per second of one 2-thread process, 1.08x one
@@ -333,10 +334,9 @@ def train_transformer(args, ae: AutoEncoder, data: dict, ckpt: str, rank: int = 
     for p in ema_flux.parameters():
         p.requires_grad_(False)
     # registered after the EMA copy, which would otherwise copy the hook
-    head = ShapeMapHead(args.hidden) if args.shape_map_weight > 0 else None
-    if head is not None:
-        flux.double_blocks[-1].register_forward_hook(head.capture)
-        head_opt = torch.optim.AdamW(head.parameters(), lr=args.lr, betas=(0.9, 0.99),
+    heads = shape_map_heads(flux, args) if args.shape_map_weight > 0 else None
+    if heads is not None:
+        head_opt = torch.optim.AdamW(heads.parameters(), lr=args.lr, betas=(0.9, 0.99),
                                      weight_decay=0.01)
     step0 = 0
     rng = np.random.default_rng(3 + 1000 * rank)
@@ -348,8 +348,10 @@ def train_transformer(args, ae: AutoEncoder, data: dict, ckpt: str, rank: int = 
         flux.load_state_dict(c["flux"])
         ema_flux.load_state_dict(c["ema_flux"])
         opt.load_state_dict(c["opt"]); step0 = c["step"]; losses = c["losses"]
-        if head is not None and "head" in c:  # (a run without the head may be continued)
-            head.load_state_dict(c["head"]); head_opt.load_state_dict(c["head_opt"])
+        if heads is not None and "heads" in c:  # (a run without heads may be continued)
+            heads.load_state_dict(c["heads"]); head_opt.load_state_dict(c["head_opt"])
+        elif heads is not None and "head" in c and len(heads) == 1:  # written before "heads"
+            heads[0].load_state_dict(c["head"]); head_opt.load_state_dict(c["head_opt"])
         rng.bit_generator.state = c["rngs"][rank][0]; gen.set_state(c["rngs"][rank][1])
         log(f"transformer: resumed at step {step0}")
 
@@ -385,8 +387,8 @@ def train_transformer(args, ae: AutoEncoder, data: dict, ckpt: str, rank: int = 
                     "ema_t5": t5.state_dict(),  # the frozen encoder (key kept from the EMA days)
                     "opt": opt.state_dict(), "step": step, "losses": losses,
                     "rngs": rngs,
-                    **({"head": head.state_dict(), "head_opt": head_opt.state_dict()}
-                       if head is not None else {})}, ckpt + ".tmp")
+                    **({"heads": heads.state_dict(), "head_opt": head_opt.state_dict()}
+                       if heads is not None else {})}, ckpt + ".tmp")
         os.replace(ckpt + ".tmp", ckpt)
         info.update(step=step, steps=args.steps, batch=args.batch, procs=world, scenes=n,
                     loss_last_200=float(np.mean(losses[-200:])) if losses else None,
@@ -428,22 +430,23 @@ def train_transformer(args, ae: AutoEncoder, data: dict, ckpt: str, rank: int = 
         pred = flux(img=xt, img_ids=img_ids, txt=txt, txt_ids=txt_ids, timesteps=t, y=y)
         loss = (pred - (noise - x0)).pow(2).mean()  # the flow loss (logged)
         total = loss
-        if head is not None:
+        if heads is not None:
             for i in idx:
                 if i not in maps:
                     maps[i] = torch.from_numpy(shape_map(scenes[i], h // 2, w // 2))
             maps_batch = torch.stack([maps[i] for i in idx])
-            total = total + args.shape_map_weight * head.loss(maps_batch)
+            head_loss = sum(hd.loss(maps_batch) for hd in heads) / len(heads)
+            total = total + args.shape_map_weight * head_loss
             head_opt.zero_grad(set_to_none=True)
         opt.zero_grad(set_to_none=True)
         total.backward()
         if world > 1:
             data_parallel.average_gradients(params)
-            if head is not None:
-                data_parallel.average_gradients(list(head.parameters()))
+            if heads is not None:
+                data_parallel.average_gradients(list(heads.parameters()))
         torch.nn.utils.clip_grad_norm_(params, 1.0)
         opt.step()
-        if head is not None:
+        if heads is not None:
             head_opt.step()
         step += 1
         if rank == 0:  # only rank 0 exports
@@ -481,24 +484,45 @@ def shape_map(scene, h_tok: int, w_tok: int) -> np.ndarray:
 
 
 class ShapeMapHead(torch.nn.Module):
-    """Training-only head on the image tokens after the double blocks (not exported; the served
-    model is plain FLUX): it predicts each token's shape map (shape_map). A wrong shape then
-    costs the whole object's tokens, where the flow loss charges only the few latent values
-    in which a star differs from a circle (the REPA idea: supervising an inner
-    representation speeds up a diffusion transformer's training)."""
+    """Training-only head on the image tokens after one block (not exported; the served model
+    is plain FLUX): it predicts each token's shape map (shape_map). A wrong shape then costs
+    the whole object's tokens, where the flow loss charges only the few latent values in which
+    a star differs from a circle (the REPA idea: supervising an inner representation speeds up
+    a diffusion transformer's training)."""
 
-    def __init__(self, hidden: int):
+    def __init__(self, hidden: int, txt_tokens: int = 0):
         super().__init__()
         self.net = torch.nn.Sequential(torch.nn.Linear(hidden, 2 * hidden), torch.nn.SiLU(),
                                        torch.nn.Linear(2 * hidden, len(SHAPES) * SUB * SUB))
+        self.txt_tokens = txt_tokens  # > 0 on a single block: its output is [txt; img]
         self.captured = None
 
-    def capture(self, module, inputs, output):  # forward hook on the last double block
-        self.captured = output[0]
+    def capture(self, module, inputs, output):  # forward hook on its block
+        if self.txt_tokens:
+            self.captured = output[:, self.txt_tokens:]
+        else:  # a double block returns (img, txt)
+            self.captured = output[0]
 
     def loss(self, maps: torch.Tensor) -> torch.Tensor:
         return torch.nn.functional.binary_cross_entropy_with_logits(
             self.net(self.captured), maps.float() / 255)
+
+
+def shape_map_heads(flux: Flux, args) -> torch.nn.ModuleList:
+    """One ShapeMapHead per block named in --shape-map-at ("d<i>": double block i, "s<i>":
+    single block i; negative i counts from the end), each hooked to its block's output."""
+    heads = torch.nn.ModuleList()
+    for name in args.shape_map_at.split(","):
+        kind, i = name.strip()[0], int(name.strip()[1:])
+        if kind == "d":
+            block, head = flux.double_blocks[i], ShapeMapHead(args.hidden)
+        elif kind == "s":
+            block, head = flux.single_blocks[i], ShapeMapHead(args.hidden, MAX_LENGTH)
+        else:
+            raise SystemExit(f"--shape-map-at: {name!r} is not d<i> or s<i>")
+        block.register_forward_hook(head.capture)
+        heads.append(head)
+    return heads
 
 
 def autoencoder_and_latents(args):
@@ -540,7 +564,12 @@ def main():
     ap.add_argument("--uncond-prob", type=float, default=0.1,
                     help="fraction of captions replaced by the empty one (for guidance)")
     ap.add_argument("--shape-map-weight", type=float, default=4.0,
-                    help="> 0: the shape-map head (ShapeMapHead) and this weight on its loss")
+                    help="> 0: the shape-map heads (ShapeMapHead) and this weight on the "
+                         "mean of their losses")
+    ap.add_argument("--shape-map-at", default="d-1",
+                    help="the blocks whose image tokens get a shape-map head, comma separated: "
+                         "d<i> (double block i), s<i> (single block i); default the last "
+                         "double block")
     ap.add_argument("--scenes", type=int, default=8000)
     ap.add_argument("--one-object-frac", type=float, default=0.6,
                     help="share of one-object scenes among the transformer's draws")

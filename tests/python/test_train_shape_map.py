@@ -44,3 +44,31 @@ def test_shape_map_coverage_equals_the_render_and_follows_pack_order():
     cells = torch.from_numpy(ink.reshape(32, 4, 32, 4).mean(axis=(1, 3)))[None, None]
     per_token = pack(cells).numpy()[0].mean(-1)
     assert np.abs(got.reshape(256, -1).mean(-1) - per_token).max() < 1.5 / 255
+
+
+def test_shape_map_heads_read_the_image_tokens_of_their_blocks():
+    """--shape-map-at hooks one head per named block; each sees that block's image tokens
+    (a single block's output starts with the text tokens, which must be cut off), and its loss
+    trains the blocks up to it and no later one."""
+    from types import SimpleNamespace
+    from kiln_research.flux import Flux
+    from kiln_research.sampling import make_img_ids
+
+    args = SimpleNamespace(hidden=32, heads=2, depth=2, single=2, mlp_ratio=2.0, ae_down=4,
+                           shape_map_at="d0,s-1")
+    torch.manual_seed(0)
+    flux = Flux(train.flux_params(args))
+    heads = train.shape_map_heads(flux, args)
+    assert len(heads) == 2
+    img = torch.randn(2, 16, 16)  # an 8 x 8 latent of 4 channels, packed: 16 tokens
+    txt = torch.randn(2, train.MAX_LENGTH, 128)
+    flux(img=img, img_ids=make_img_ids(2, 8, 8), txt=txt,
+         txt_ids=torch.zeros(2, train.MAX_LENGTH, 3), timesteps=torch.rand(2),
+         y=torch.randn(2, 128))
+    assert [tuple(h.captured.shape) for h in heads] == [(2, 16, 32), (2, 16, 32)]
+    target = torch.zeros(2, 16, len(SHAPES) * train.SUB ** 2, dtype=torch.uint8)
+    heads[0].loss(target).backward(retain_graph=True)
+    assert flux.double_blocks[0].img_mlp[0].weight.grad.abs().sum() > 0
+    assert flux.single_blocks[0].linear1.weight.grad is None  # after d0: untouched
+    heads[1].loss(target).backward()
+    assert flux.single_blocks[1].linear1.weight.grad.abs().sum() > 0

@@ -15,6 +15,7 @@ import concurrent.futures
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import statistics
@@ -86,6 +87,8 @@ def one_round(args, batch):
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=60)
+        log.close()
+        shutil.rmtree(data, ignore_errors=True)
 
 
 def main():

@@ -9,7 +9,9 @@
 # NAME is the target without "_fuzzer" (tests/fuzz/NAME_fuzzer.cc); its seeds
 # are tests/fuzz/corpus/NAME/ and its dictionary tests/fuzz/NAME.dict when they
 # exist. Findings (crash-*, leak-*, timeout-*) land in the scratch directory,
-# whose path is printed at the end. Exits non-zero when the fuzzer finds a bug.
+# whose path is printed at the end; a run that finds nothing removes it (set
+# KILN_FUZZ_KEEP=1 to keep the grown corpus). Exits non-zero when the fuzzer
+# finds a bug.
 set -euo pipefail
 
 if [[ $# -lt 2 ]]; then
@@ -39,5 +41,9 @@ fi
 
 status=0
 "build/fuzz/${name}_fuzzer" "${flags[@]}" "$@" "$scratch/corpus" || status=$?
-echo "scratch directory (corpus and any findings): $scratch"
+if [[ $status -eq 0 && -z ${KILN_FUZZ_KEEP:-} ]]; then
+  rm -rf "$scratch"  # nothing found; KILN_FUZZ_KEEP=1 keeps the grown corpus
+else
+  echo "scratch directory (corpus and any findings): $scratch"
+fi
 exit "$status"

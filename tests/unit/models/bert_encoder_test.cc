@@ -274,6 +274,7 @@ class BertSentenceEmbedderTest : public ::testing::Test {
         {"idx": 2, "type": "sentence_transformers.models.Normalize"}])");
     ASSERT_TRUE(WriteSafetensors(dir_ + "/model.safetensors", TinyWeights(TinyConfig())).ok());
   }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
   void Write(const std::string& name, const std::string& text) {
     ASSERT_TRUE(WriteStringToFile(dir_ + "/" + name, text).ok()) << name;
   }

@@ -23,11 +23,11 @@ One command, fixed seeds, four stages (each resumable from --work, default /tmp/
                   phrasings) every time a scene is used, --uncond-prob of them replaced by the
                   empty caption (the unconditional prediction of classifier-free guidance),
                   one-object scenes --one-object-frac of the draws. EMA weights are exported.
-                  --shape-map-weight (default 4; 0 = off, as v2-v7) adds a training-only
-                  head (ShapeMapHead, not exported) on the image tokens after the last double
-                  block (--shape-map-at: other or more blocks), predicting each token's
-                  coverage by each shape class (shape_map), with that weight on its binary
-                  cross-entropy.
+                  --shape-map-weight (default 16; 0 = off, as v2-v7) adds training-only heads
+                  (ShapeMapHead, not exported) on the image tokens after each block named by
+                  --shape-map-at (default all four; v8: the last double block, weight 4),
+                  predicting each token's coverage by each shape class (shape_map), with that
+                  weight on the mean of their binary cross-entropies.
                   Runs in --procs processes of one thread each (and one OpenBLAS thread), the
                   batch split among them and the gradients averaged (data_parallel.py; on the
                   2-core machine 2.3x the steps per second of one 2-thread process, 1.08x one
@@ -267,7 +267,7 @@ def export(out: str, flux: Flux, t5: T5Encoder, ae: AutoEncoder, info: dict) -> 
     save_file(f16(t5sd), os.path.join(out, "text_encoder.safetensors"), meta)
     manifest = {
         "name": "kiln-shapes",
-        "version": "8",
+        "version": "9",
         "transformer": {"file": "transformer.safetensors", "config": flux.params.to_dict()},
         "autoencoder": {"file": "autoencoder.safetensors", "config": ae.params.to_dict()},
         "text_encoder": {"file": "text_encoder.safetensors", "config": t5.cfg.to_dict(),
@@ -513,13 +513,13 @@ def shape_map_heads(flux: Flux, args) -> torch.nn.ModuleList:
     single block i; negative i counts from the end), each hooked to its block's output."""
     heads = torch.nn.ModuleList()
     for name in args.shape_map_at.split(","):
-        kind, i = name.strip()[0], int(name.strip()[1:])
-        if kind == "d":
-            block, head = flux.double_blocks[i], ShapeMapHead(args.hidden)
-        elif kind == "s":
-            block, head = flux.single_blocks[i], ShapeMapHead(args.hidden, MAX_LENGTH)
-        else:
-            raise SystemExit(f"--shape-map-at: {name!r} is not d<i> or s<i>")
+        kind, i = name.strip()[:1], name.strip()[1:]
+        blocks = {"d": flux.double_blocks, "s": flux.single_blocks}.get(kind)
+        if blocks is None or not i.lstrip("-").isdigit() or not -len(blocks) <= int(i) < len(blocks):
+            raise SystemExit(f"--shape-map-at: {name!r} is not d<i> or s<i> of an existing block "
+                             f"({len(flux.double_blocks)} double, {len(flux.single_blocks)} single)")
+        block = blocks[int(i)]
+        head = ShapeMapHead(args.hidden, MAX_LENGTH if kind == "s" else 0)
         block.register_forward_hook(head.capture)
         heads.append(head)
     return heads
@@ -563,13 +563,13 @@ def main():
                          "where the prompt must decide the shape (kiln_shapes.md)")
     ap.add_argument("--uncond-prob", type=float, default=0.1,
                     help="fraction of captions replaced by the empty one (for guidance)")
-    ap.add_argument("--shape-map-weight", type=float, default=4.0,
+    ap.add_argument("--shape-map-weight", type=float, default=16.0,
                     help="> 0: the shape-map heads (ShapeMapHead) and this weight on the "
                          "mean of their losses")
-    ap.add_argument("--shape-map-at", default="d-1",
+    ap.add_argument("--shape-map-at", default="d0,d1,s0,s1",
                     help="the blocks whose image tokens get a shape-map head, comma separated: "
-                         "d<i> (double block i), s<i> (single block i); default the last "
-                         "double block")
+                         "d<i> (double block i), s<i> (single block i); default every block "
+                         "(v9; v8: d-1, the last double block, with weight 4)")
     ap.add_argument("--scenes", type=int, default=8000)
     ap.add_argument("--one-object-frac", type=float, default=0.6,
                     help="share of one-object scenes among the transformer's draws")

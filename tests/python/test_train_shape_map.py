@@ -72,3 +72,17 @@ def test_shape_map_heads_read_the_image_tokens_of_their_blocks():
     assert flux.single_blocks[0].linear1.weight.grad is None  # after d0: untouched
     heads[1].loss(target).backward()
     assert flux.single_blocks[1].linear1.weight.grad.abs().sum() > 0
+
+
+def test_shape_map_at_names_a_missing_block_clearly():
+    from types import SimpleNamespace
+    import pytest
+    from kiln_research.flux import Flux
+
+    args = SimpleNamespace(hidden=32, heads=2, depth=2, single=2, mlp_ratio=2.0, ae_down=4,
+                           shape_map_at="d0,s2")
+    flux = Flux(train.flux_params(args))
+    for bad in ("d0,s2", "x1", "d", "d1.5"):
+        args.shape_map_at = bad
+        with pytest.raises(SystemExit, match="--shape-map-at"):
+            train.shape_map_heads(flux, args)

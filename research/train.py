@@ -363,10 +363,6 @@ def train_transformer(args, ae: AutoEncoder, data: dict, ckpt: str, rank: int = 
     n_obj = np.array([len(s.objects) for s in scenes])
     draw_p = np.where(n_obj == 1, args.one_object_frac / max(1, (n_obj == 1).sum()),
                       (1 - args.one_object_frac) / max(1, (n_obj > 1).sum()))
-    if args.boost_shapes:  # scenes with a hard shape drawn more often (an experiment; off)
-        boosted = set(args.boost_shapes.split(","))
-        has = np.array([any(o.shape in boosted for o in s.objects) for s in scenes])
-        draw_p = draw_p * np.where(has, args.boost, 1.0)
     draw_p /= draw_p.sum()
     assert args.batch % world == 0, "--batch must divide among --procs"
     bs = args.batch // world
@@ -574,9 +570,6 @@ def main():
                     help="the blocks whose image tokens get a shape-map head, comma separated: "
                          "d<i> (double block i), s<i> (single block i); default every block "
                          "(v9; v8: d-1, the last double block, with weight 4)")
-    ap.add_argument("--boost-shapes", default="",
-                    help="comma-separated shapes whose scenes are drawn --boost times as often")
-    ap.add_argument("--boost", type=float, default=1.0)
     ap.add_argument("--scenes", type=int, default=8000)
     ap.add_argument("--one-object-frac", type=float, default=0.6,
                     help="share of one-object scenes among the transformer's draws")

@@ -515,7 +515,8 @@ def shape_map_heads(flux: Flux, args) -> torch.nn.ModuleList:
     for name in args.shape_map_at.split(","):
         kind, i = name.strip()[:1], name.strip()[1:]
         blocks = {"d": flux.double_blocks, "s": flux.single_blocks}.get(kind)
-        if blocks is None or not i.lstrip("-").isdigit() or not -len(blocks) <= int(i) < len(blocks):
+        known = blocks is not None and i.lstrip("-").isdigit()
+        if not known or not -len(blocks) <= int(i) < len(blocks):
             raise SystemExit(f"--shape-map-at: {name!r} is not d<i> or s<i> of an existing block "
                              f"({len(flux.double_blocks)} double, {len(flux.single_blocks)} single)")
         block = blocks[int(i)]

@@ -350,8 +350,6 @@ def train_transformer(args, ae: AutoEncoder, data: dict, ckpt: str, rank: int = 
         opt.load_state_dict(c["opt"]); step0 = c["step"]; losses = c["losses"]
         if heads is not None and "heads" in c:  # (a run without heads may be continued)
             heads.load_state_dict(c["heads"]); head_opt.load_state_dict(c["head_opt"])
-        elif heads is not None and "head" in c and len(heads) == 1:  # written before "heads"
-            heads[0].load_state_dict(c["head"]); head_opt.load_state_dict(c["head_opt"])
         rng.bit_generator.state = c["rngs"][rank][0]; gen.set_state(c["rngs"][rank][1])
         log(f"transformer: resumed at step {step0}")
 

@@ -1,10 +1,14 @@
 """research/train.py's shape map (the target of the training-only shape-map head)."""
 
+from types import SimpleNamespace
+
 import numpy as np
+import pytest
 import torch
 
 import train
-from kiln_research.sampling import pack
+from kiln_research.flux import Flux
+from kiln_research.sampling import make_img_ids, pack
 from shapes.render import render
 from shapes.world import SHAPES, Scene, make_obj
 
@@ -46,18 +50,19 @@ def test_shape_map_coverage_equals_the_render_and_follows_pack_order():
     assert np.abs(got.reshape(256, -1).mean(-1) - per_token).max() < 1.5 / 255
 
 
+def _tiny_flux(shape_map_at):
+    """A 2 + 2-block Flux of hidden 32 and the train.py arguments that name its heads."""
+    args = SimpleNamespace(hidden=32, heads=2, depth=2, single=2, mlp_ratio=2.0, ae_down=4,
+                           shape_map_at=shape_map_at)
+    torch.manual_seed(0)
+    return Flux(train.flux_params(args)), args
+
+
 def test_shape_map_heads_read_the_image_tokens_of_their_blocks():
     """--shape-map-at hooks one head per named block; each sees that block's image tokens
     (a single block's output starts with the text tokens, which must be cut off), and its loss
     trains the blocks up to it and no later one."""
-    from types import SimpleNamespace
-    from kiln_research.flux import Flux
-    from kiln_research.sampling import make_img_ids
-
-    args = SimpleNamespace(hidden=32, heads=2, depth=2, single=2, mlp_ratio=2.0, ae_down=4,
-                           shape_map_at="d0,s-1")
-    torch.manual_seed(0)
-    flux = Flux(train.flux_params(args))
+    flux, args = _tiny_flux("d0,s-1")
     heads = train.shape_map_heads(flux, args)
     assert len(heads) == 2
     img = torch.randn(2, 16, 16)  # an 8 x 8 latent of 4 channels, packed: 16 tokens
@@ -75,13 +80,7 @@ def test_shape_map_heads_read_the_image_tokens_of_their_blocks():
 
 
 def test_shape_map_at_names_a_missing_block_clearly():
-    from types import SimpleNamespace
-    import pytest
-    from kiln_research.flux import Flux
-
-    args = SimpleNamespace(hidden=32, heads=2, depth=2, single=2, mlp_ratio=2.0, ae_down=4,
-                           shape_map_at="d0,s2")
-    flux = Flux(train.flux_params(args))
+    flux, args = _tiny_flux("d0")
     for bad in ("d0,s2", "x1", "d", "d1.5"):
         args.shape_map_at = bad
         with pytest.raises(SystemExit, match="--shape-map-at"):

@@ -12,6 +12,7 @@ attributes from its first step. The probe head is thrown away; only the T5 weigh
 
 from __future__ import annotations
 
+import contextlib
 import time
 from typing import List, Sequence
 
@@ -66,8 +67,10 @@ def probe_loss(logits: torch.Tensor, targets: torch.Tensor):
 
 
 def pretrain_text_encoder(t5: T5Encoder, sp, scenes: Sequence, steps: int, batch: int,
-                          lr: float, max_length: int, uncond_prob: float, log) -> dict:
-    """Trains t5 in place (fixed seed); returns figures for the training log."""
+                          lr: float, max_length: int, uncond_prob: float, log,
+                          autocast=contextlib.nullcontext) -> dict:
+    """Trains t5 in place (fixed seed); returns figures for the training log. autocast: the
+    forward pass's precision context (train.py's --bf16)."""
     rng = np.random.default_rng(4)
     torch.manual_seed(4)
     head = torch.nn.Linear(t5.cfg.d_model, sum(n for _, n in GROUPS))
@@ -88,8 +91,10 @@ def pretrain_text_encoder(t5: T5Encoder, sp, scenes: Sequence, steps: int, batch
             caps.append(cap)
             targets.append(spec_targets(spec))
         ids, mask = tokenize(sp, caps, max_length)
-        _, y = encode_text(t5, ids, mask)
-        loss, acc = probe_loss(head(y), torch.tensor(targets))
+        with autocast():
+            _, y = encode_text(t5, ids, mask)
+            logits = head(y).float()
+        loss, acc = probe_loss(logits, torch.tensor(targets))
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)

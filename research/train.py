@@ -1,6 +1,10 @@
 """Trains kiln-shapes (FLUX.1 architecture) on the procedural shapes world, on the CPU.
 
-    /usr/bin/python3 research/train.py --out models/kiln-shapes [--minutes N]
+    research/torch2.sh research/train.py --out models/kiln-shapes [--minutes N]
+
+(torch2.sh: PyPI's torch 2, whose oneDNN runs --bf16, the default, on the CPU's AVX-512 BF16
+instructions; the 90-minute budget assumes it. Debian's torch 1.13 runs the same code
+slower.)
 
 One command, fixed seeds, four stages (each resumable from --work, default /tmp/kiln_train):
   1. autoencoder  FLUX.1 AutoencoderKL layout, ch 32, ch_mult [1,1,2] (4x down), 1 res block,
@@ -36,6 +40,8 @@ One command, fixed seeds, four stages (each resumable from --work, default /tmp/
                   exported autoencoder has this decoder.
 The image size is 128x128 (latent 4 x 32 x 32, 256 image tokens; with --ae-down 8, 16 x 16 x 16
 and 64 image tokens).
+Every stage's forward pass runs under CPU autocast to bfloat16 (--bf16, the default since v10;
+--no-bf16: float32 as v2-v9); weights, optimiser state, losses and the EMA stay float32.
 The schedule is step based (--steps); --minutes only caps the transformer stage's wall time
 (a run cut by it is still exported, but is then no longer bit-reproducible).
 
@@ -88,6 +94,15 @@ QUIET = False  # processes other than rank 0 of stage 3b do not log
 def log(msg: str) -> None:
     if not QUIET:
         print(f"[{time.time() - T0:7.1f}s] {msg}", flush=True)
+
+
+BF16 = False  # --bf16: the stages' forward passes under CPU autocast to bfloat16
+
+
+def autocast():
+    """The forward passes' precision: bfloat16 matmuls and convolutions under --bf16 (the
+    weights, optimiser state, losses and EMA stay float32), float32 otherwise."""
+    return torch.autocast("cpu", dtype=torch.bfloat16, enabled=BF16)
 
 
 def ae_params(down: int = 8, scale: float = 1.0, shift: float = 0.0) -> AutoEncoderParams:
@@ -164,9 +179,11 @@ def train_autoencoder(args, path: str) -> AutoEncoder:
         for g in opt.param_groups:
             g["lr"] = lr
         x = from_uint8(autoencoder_batch(rng, args.ae_batch, args.ae_dense_frac))
-        mean, logvar = torch.chunk(ae.encoder(x), 2, dim=1)
-        z = mean + 0.05 * mean.detach().std() * torch.randn(mean.shape, generator=gen)
-        rec = ae.decoder(z)
+        with autocast():
+            mean, logvar = torch.chunk(ae.encoder(x), 2, dim=1)
+            mean = mean.float()
+            z = mean + 0.05 * mean.detach().std() * torch.randn(mean.shape, generator=gen)
+            rec = ae.decoder(z).float()
         loss = reconstruction_loss(rec, x, object_weights(x, 10.0))
         kl = 0.5 * mean.pow(2).mean()  # keeps the latent scale bounded (z is deterministic)
         opt.zero_grad(set_to_none=True)
@@ -240,7 +257,8 @@ def finetune_decoder(args, ae: AutoEncoder, path: str) -> AutoEncoder:
         with torch.no_grad():
             z = torch.chunk(ae.encoder(x), 2, dim=1)[0]
             z = z + (0.1 / ae.scale_factor) * torch.randn(z.shape, generator=gen)
-        rec = ae.decoder(z)
+        with autocast():
+            rec = ae.decoder(z).float()
         loss = reconstruction_loss(rec, x, object_weights(x, 10.0))
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -301,7 +319,7 @@ def pretrained_text_encoder(args, sp, scenes) -> T5Encoder:
         log(f"text encoder: loaded {path}")
     else:
         info = pretrain_text_encoder(t5, sp, scenes, args.text_steps, args.text_batch,
-                                     args.text_lr, MAX_LENGTH, args.uncond_prob, log)
+                                     args.text_lr, MAX_LENGTH, args.uncond_prob, log, autocast)
         torch.save(t5.state_dict(), path + ".tmp")
         os.replace(path + ".tmp", path)
         log(f"text encoder: {info}")
@@ -425,15 +443,17 @@ def train_transformer(args, ae: AutoEncoder, data: dict, ckpt: str, rank: int = 
         xt = (1 - t[:, None, None]) * x0 + t[:, None, None] * noise
         with torch.no_grad():
             txt, y = encode_text(t5, ids, mask)
-        pred = flux(img=xt, img_ids=img_ids, txt=txt, txt_ids=txt_ids, timesteps=t, y=y)
-        loss = (pred - (noise - x0)).pow(2).mean()  # the flow loss (logged)
+        with autocast():
+            pred = flux(img=xt, img_ids=img_ids, txt=txt, txt_ids=txt_ids, timesteps=t, y=y)
+        loss = (pred.float() - (noise - x0)).pow(2).mean()  # the flow loss (logged)
         total = loss
         if heads is not None:
             for i in idx:
                 if i not in maps:
                     maps[i] = torch.from_numpy(shape_map(scenes[i], h // 2, w // 2))
             maps_batch = torch.stack([maps[i] for i in idx])
-            head_loss = sum(hd.loss(maps_batch) for hd in heads) / len(heads)
+            with autocast():
+                head_loss = sum(hd.loss(maps_batch) for hd in heads) / len(heads)
             total = total + args.shape_map_weight * head_loss
             head_opt.zero_grad(set_to_none=True)
         opt.zero_grad(set_to_none=True)
@@ -503,7 +523,7 @@ class ShapeMapHead(torch.nn.Module):
 
     def loss(self, maps: torch.Tensor) -> torch.Tensor:
         return torch.nn.functional.binary_cross_entropy_with_logits(
-            self.net(self.captured), maps.float() / 255)
+            self.net(self.captured).float(), maps.float() / 255)
 
 
 def shape_map_heads(flux: Flux, args) -> torch.nn.ModuleList:
@@ -536,19 +556,19 @@ def autoencoder_and_latents(args):
 
 def transformer_process(rank: int, world: int, args, t0: float) -> None:
     """Stage 3b's body in a data_parallel process (stages 1, 2, 3a are cached by then)."""
-    global args_work, CFG_SCALE, T0, QUIET
-    args_work, CFG_SCALE, T0, QUIET = args.work, args.cfg_scale, t0, rank != 0
+    global args_work, CFG_SCALE, T0, QUIET, BF16
+    args_work, CFG_SCALE, T0, QUIET, BF16 = args.work, args.cfg_scale, t0, rank != 0, args.bf16
     ae, data = autoencoder_and_latents(args)
     train_transformer(args, ae, data, os.path.join(args.work, "transformer.pt"), rank, world)
 
 
 def main():
-    global args_work, CFG_SCALE
+    global args_work, CFG_SCALE, BF16
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", default=os.path.join(HERE, "..", "models", "kiln-shapes"))
     ap.add_argument("--work", default="/tmp/kiln_train")
     ap.add_argument("--minutes", type=float, default=0.0, help="cap on the transformer stage")
-    ap.add_argument("--steps", type=int, default=4500)
+    ap.add_argument("--steps", type=int, default=8600)
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--hidden", type=int, default=128)
     ap.add_argument("--heads", type=int, default=2)
@@ -591,10 +611,14 @@ def main():
     ap.add_argument("--threads", type=int, default=2, help="threads of stages 1, 2, 3a and 4")
     ap.add_argument("--procs", type=int, default=2,
                     help="stage 3b's processes of one thread each (data_parallel.py)")
+    ap.add_argument("--bf16", action=argparse.BooleanOptionalAction, default=True,
+                    help="forward passes under CPU autocast to bfloat16 (faster where the CPU "
+                         "has AVX-512 BF16 and torch 2's oneDNN: research/torch2.sh; "
+                         "kiln_shapes.md); --no-bf16: float32 (v2-v9)")
     ap.add_argument("--only-decoder", action="store_true",
                     help="run stage 4 alone (it needs only stages 1-2), e.g. beside stage 3")
     args = ap.parse_args()
-    CFG_SCALE = args.cfg_scale
+    CFG_SCALE, BF16 = args.cfg_scale, args.bf16
     torch.set_num_threads(args.threads)
     os.makedirs(args.work, exist_ok=True)
     args_work = args.work

@@ -1,4 +1,5 @@
-"""research/train.py's shape map (the target of the training-only shape-map head)."""
+"""research/train.py's shape map (the target of the training-only shape-map head), its heads,
+and the precision of its forward passes (--bf16)."""
 
 from types import SimpleNamespace
 
@@ -85,3 +86,31 @@ def test_shape_map_at_names_a_missing_block_clearly():
         args.shape_map_at = bad
         with pytest.raises(SystemExit, match="--shape-map-at"):
             train.shape_map_heads(flux, args)
+
+
+def test_bf16_runs_the_forward_in_bfloat16_within_its_rounding_of_float32(monkeypatch):
+    """train.autocast() under --bf16 runs the transformer in bfloat16 (an output that differs
+    from float32's by bfloat16's rounding, not more), while the heads' loss stays float32;
+    without --bf16 it changes nothing."""
+    flux, args = _tiny_flux("s-1")
+    heads = train.shape_map_heads(flux, args)
+    torch.manual_seed(1)
+    inputs = dict(img=torch.randn(2, 16, 16), img_ids=make_img_ids(2, 8, 8),
+                  txt=torch.randn(2, train.MAX_LENGTH, 128),
+                  txt_ids=torch.zeros(2, train.MAX_LENGTH, 3), timesteps=torch.rand(2),
+                  y=torch.randn(2, 128))
+    target = torch.zeros(2, 16, len(SHAPES) * train.SUB ** 2, dtype=torch.uint8)
+    with torch.no_grad():
+        ref = flux(**inputs)
+        monkeypatch.setattr(train, "BF16", False)
+        with train.autocast():
+            same = flux(**inputs)
+        monkeypatch.setattr(train, "BF16", True)
+        with train.autocast():
+            out = flux(**inputs)
+            loss = heads[0].loss(target)
+    assert same.dtype == torch.float32 and torch.equal(same, ref)
+    assert out.dtype == torch.bfloat16
+    rel = float((out.float() - ref).norm() / ref.norm())
+    assert 1e-4 < rel < 3e-2, rel
+    assert loss.dtype == torch.float32

@@ -285,7 +285,7 @@ def export(out: str, flux: Flux, t5: T5Encoder, ae: AutoEncoder, info: dict) -> 
     save_file(f16(t5sd), os.path.join(out, "text_encoder.safetensors"), meta)
     manifest = {
         "name": "kiln-shapes",
-        "version": "9",
+        "version": "10",
         "transformer": {"file": "transformer.safetensors", "config": flux.params.to_dict()},
         "autoencoder": {"file": "autoencoder.safetensors", "config": ae.params.to_dict()},
         "text_encoder": {"file": "text_encoder.safetensors", "config": t5.cfg.to_dict(),

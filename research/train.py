@@ -224,7 +224,9 @@ def cache_latents(args, ae: AutoEncoder, path: str):
     z = torch.cat(lat)
     shift = float(z.mean())
     scale = float(1.0 / (z - shift).std())
-    d = {"z": (scale * (z - shift)).numpy().astype(np.float32), "scenes": scenes,
+    # z as a tensor, not a numpy array: numpy 2 (torch2.sh's) pickles arrays as numpy._core,
+    # which Debian's numpy 1 cannot load, and both read the work folders
+    d = {"z": (scale * (z - shift)).float().contiguous(), "scenes": scenes,
          "shift": shift, "scale": scale}
     with open(path + ".tmp", "wb") as f:
         pickle.dump(d, f, protocol=4)
@@ -371,7 +373,7 @@ def train_transformer(args, ae: AutoEncoder, data: dict, ckpt: str, rank: int = 
         rng.bit_generator.state = c["rngs"][rank][0]; gen.set_state(c["rngs"][rank][1])
         log(f"transformer: resumed at step {step0}")
 
-    z_all = torch.from_numpy(data["z"])
+    z_all = torch.as_tensor(data["z"])  # a tensor (an array in work folders before v10)
     scenes = data["scenes"]
     n = len(scenes)
     # Scenes are drawn with one-object scenes making up --one-object-frac of the draws (the

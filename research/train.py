@@ -40,8 +40,9 @@ One command, fixed seeds, four stages (each resumable from --work, default /tmp/
                   exported autoencoder has this decoder.
 The image size is 128x128 (latent 4 x 32 x 32, 256 image tokens; with --ae-down 8, 16 x 16 x 16
 and 64 image tokens).
-Every stage's forward pass runs under CPU autocast to bfloat16 (--bf16, the default since v10;
---no-bf16: float32 as v2-v9); weights, optimiser state, losses and the EMA stay float32.
+The training stages' forward passes (1, 3a, 3b, 4; stage 2 encodes in float32) run under CPU
+autocast to bfloat16 (--bf16, the default since v10; --no-bf16: float32 as v2-v9); weights,
+optimiser state, losses and the EMA stay float32.
 The schedule is step based (--steps); --minutes only caps the transformer stage's wall time
 (a run cut by it is still exported, but is then no longer bit-reproducible).
 

@@ -59,6 +59,14 @@ def _tiny_flux(shape_map_at):
     return Flux(train.flux_params(args)), args
 
 
+def _tiny_inputs():
+    """Flux inputs for two images of an 8 x 8 latent of 4 channels (packed: 16 tokens)."""
+    return dict(img=torch.randn(2, 16, 16), img_ids=make_img_ids(2, 8, 8),
+                txt=torch.randn(2, train.MAX_LENGTH, 128),
+                txt_ids=torch.zeros(2, train.MAX_LENGTH, 3), timesteps=torch.rand(2),
+                y=torch.randn(2, 128))
+
+
 def test_shape_map_heads_read_the_image_tokens_of_their_blocks():
     """--shape-map-at hooks one head per named block; each sees that block's image tokens
     (a single block's output starts with the text tokens, which must be cut off), and its loss
@@ -66,11 +74,7 @@ def test_shape_map_heads_read_the_image_tokens_of_their_blocks():
     flux, args = _tiny_flux("d0,s-1")
     heads = train.shape_map_heads(flux, args)
     assert len(heads) == 2
-    img = torch.randn(2, 16, 16)  # an 8 x 8 latent of 4 channels, packed: 16 tokens
-    txt = torch.randn(2, train.MAX_LENGTH, 128)
-    flux(img=img, img_ids=make_img_ids(2, 8, 8), txt=txt,
-         txt_ids=torch.zeros(2, train.MAX_LENGTH, 3), timesteps=torch.rand(2),
-         y=torch.randn(2, 128))
+    flux(**_tiny_inputs())
     assert [tuple(h.captured.shape) for h in heads] == [(2, 16, 32), (2, 16, 32)]
     target = torch.zeros(2, 16, len(SHAPES) * train.SUB ** 2, dtype=torch.uint8)
     heads[0].loss(target).backward(retain_graph=True)
@@ -95,10 +99,7 @@ def test_bf16_runs_the_forward_in_bfloat16_within_its_rounding_of_float32(monkey
     flux, args = _tiny_flux("s-1")
     heads = train.shape_map_heads(flux, args)
     torch.manual_seed(1)
-    inputs = dict(img=torch.randn(2, 16, 16), img_ids=make_img_ids(2, 8, 8),
-                  txt=torch.randn(2, train.MAX_LENGTH, 128),
-                  txt_ids=torch.zeros(2, train.MAX_LENGTH, 3), timesteps=torch.rand(2),
-                  y=torch.randn(2, 128))
+    inputs = _tiny_inputs()
     target = torch.zeros(2, 16, len(SHAPES) * train.SUB ** 2, dtype=torch.uint8)
     with torch.no_grad():
         ref = flux(**inputs)

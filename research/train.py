@@ -79,7 +79,7 @@ from pretrain_text import pretrain_text_encoder  # noqa: E402
 from shapes.captions import caption_with_spec  # noqa: E402
 from shapes.dataset import make_batch, sample_dense_scene  # noqa: E402
 from shapes.render import coverage, object_box, render  # noqa: E402
-from shapes.world import SHAPES  # noqa: E402
+from shapes.world import SHAPES, SIZE_NAMES  # noqa: E402
 
 SIZE = 128       # training renders and the default sampling size
 MAX_LENGTH = 40
@@ -337,6 +337,35 @@ def load_tokenizer(args):
     return spm.SentencePieceProcessor(model_file=os.path.join(args.out, "tokenizer.model"))
 
 
+def parse_draw_weights(text: str) -> dict:
+    """"star=2,small=1.5" -> {"star": 2.0, "small": 1.5}: keys are shape or size names."""
+    weights = {}
+    for item in filter(None, text.split(",")):
+        name, _, value = item.partition("=")
+        if name not in SHAPES + SIZE_NAMES or not value:
+            raise argparse.ArgumentTypeError(
+                f"{item!r} is not NAME=WEIGHT with NAME a shape or a size")
+        weights[name] = float(value)
+        if weights[name] <= 0:
+            raise argparse.ArgumentTypeError(f"{name}'s weight must be > 0")
+    return weights
+
+
+def draw_probabilities(scenes, one_object_frac: float, weights: dict) -> np.ndarray:
+    """Each cached scene's probability to be drawn in stage 3b. One-object scenes get
+    one_object_frac of the draws in all (the cache has the dataset's 45 %: one object per
+    prompt is the served common case), the others the rest. Within each group a scene's
+    weight is the largest, over its objects, of the object's shape weight times its size
+    weight (--draw-weights, 1 where unnamed): more steps on what the model draws worst."""
+    n_obj = np.array([len(s.objects) for s in scenes])
+    p = np.array([max(weights.get(o.shape, 1.0) * weights.get(o.size, 1.0) for o in s.objects)
+                  for s in scenes], dtype=np.float64)
+    for group, share in ((n_obj == 1, one_object_frac), (n_obj > 1, 1 - one_object_frac)):
+        if group.any():
+            p[group] *= share / p[group].sum()
+    return p / p.sum()
+
+
 def train_transformer(args, ae: AutoEncoder, data: dict, ckpt: str, rank: int = 0,
                       world: int = 1):
     """Stage 3b in process `rank` of `world` (data_parallel.py): each process draws its own
@@ -377,12 +406,7 @@ def train_transformer(args, ae: AutoEncoder, data: dict, ckpt: str, rank: int = 
     z_all = torch.as_tensor(data["z"])  # a tensor (an array in work folders before v10)
     scenes = data["scenes"]
     n = len(scenes)
-    # Scenes are drawn with one-object scenes making up --one-object-frac of the draws (the
-    # cached scenes have the dataset's 45 %): one object per prompt is the served common case.
-    n_obj = np.array([len(s.objects) for s in scenes])
-    draw_p = np.where(n_obj == 1, args.one_object_frac / max(1, (n_obj == 1).sum()),
-                      (1 - args.one_object_frac) / max(1, (n_obj > 1).sum()))
-    draw_p /= draw_p.sum()
+    draw_p = draw_probabilities(scenes, args.one_object_frac, args.draw_weights)
     assert args.batch % world == 0, "--batch must divide among --procs"
     bs = args.batch // world
     maps = {}  # scene index -> shape_map, made when first drawn
@@ -595,6 +619,9 @@ def main():
     ap.add_argument("--scenes", type=int, default=8000)
     ap.add_argument("--one-object-frac", type=float, default=0.6,
                     help="share of one-object scenes among the transformer's draws")
+    ap.add_argument("--draw-weights", type=parse_draw_weights, default={},
+                    help="stage 3b draws scenes with these objects more often, e.g. "
+                         "\"star=2,small=1.5\" (draw_weights)")
     ap.add_argument("--text-steps", type=int, default=1500)
     ap.add_argument("--text-batch", type=int, default=128)
     ap.add_argument("--text-lr", type=float, default=2e-3)

@@ -47,8 +47,8 @@ The schedule is step based (--steps); --minutes only caps the transformer stage'
 (a run cut by it is still exported, but is then no longer bit-reproducible).
 
 Output (f16 safetensors, official key names): transformer.safetensors, autoencoder.safetensors,
-text_encoder.safetensors, kiln.json (the manifest the C++ loader reads); tokenizer.model is
-already in --out.
+text_encoder.safetensors, kiln.json (the manifest the C++ loader reads), and tokenizer.model
+copied from models/kiln-shapes (shapes/train_tokenizer.py makes it) unless --out has one.
 """
 
 from __future__ import annotations
@@ -59,6 +59,7 @@ import json
 import math
 import os
 import pickle
+import shutil
 import sys
 import time
 
@@ -83,6 +84,7 @@ from shapes.world import SHAPES, SIZE_NAMES  # noqa: E402
 
 SIZE = 128       # training renders and the default sampling size
 MAX_LENGTH = 40
+COMMITTED_TOKENIZER = os.path.join(HERE, "..", "models", "kiln-shapes", "tokenizer.model")
 # The autoencoder's latent by --ae-down: (z_channels, ch_mult). 8 is FLUX.1's 8x-down latent
 # (z 16); 4 keeps the same 4 096 numbers per 128x128 image at twice the resolution (z 4, 256
 # image tokens; the v7 experiment in kiln_shapes.md).
@@ -330,6 +332,17 @@ def pretrained_text_encoder(args, sp, scenes) -> T5Encoder:
     for p in t5.parameters():
         p.requires_grad_(False)
     return t5
+
+
+def copy_tokenizer(out: str) -> None:
+    """Puts the committed tokenizer (shapes/train_tokenizer.py makes it) into --out, where the
+    stages read it and the export needs it, before any stage runs: a fresh --out folder must
+    not fail an hour in."""
+    dst = os.path.join(out, "tokenizer.model")
+    if os.path.exists(dst):
+        return
+    os.makedirs(out, exist_ok=True)
+    shutil.copyfile(COMMITTED_TOKENIZER, dst)
 
 
 def load_tokenizer(args):
@@ -652,6 +665,7 @@ def main():
     torch.set_num_threads(args.threads)
     os.makedirs(args.work, exist_ok=True)
     args_work = args.work
+    copy_tokenizer(args.out)
     log(f"args {vars(args)}")
     ae, data = autoencoder_and_latents(args)
     if args.only_decoder:

@@ -1,7 +1,6 @@
 """research/train.py's shape map (the target of the training-only shape-map head), its heads,
 and the precision of its forward passes (--bf16)."""
 
-import argparse
 from types import SimpleNamespace
 
 import numpy as np
@@ -117,21 +116,3 @@ def test_bf16_runs_the_forward_in_bfloat16_within_its_rounding_of_float32(monkey
     assert 1e-4 < rel < 3e-2, rel
     assert loss.dtype == torch.float32
 
-
-def test_draw_probabilities_keep_the_one_object_share_and_weight_named_shapes_and_sizes():
-    star = make_obj("star", "red", "small", "top left")
-    circle = make_obj("circle", "blue", "large", "center")
-    square = make_obj("square", "green", "medium", "bottom right")
-    scenes = [_scene(star), _scene(circle), _scene(circle, square), _scene(star, square)]
-    even = train.draw_probabilities(scenes, 0.6, {})
-    np.testing.assert_allclose(even, [0.3, 0.3, 0.2, 0.2])
-    p = train.draw_probabilities(scenes, 0.6, train.parse_draw_weights("star=2,small=1.5"))
-    np.testing.assert_allclose(p[:2].sum(), 0.6)  # the one-object share is kept
-    np.testing.assert_allclose(p[0] / p[1], 3.0)  # a small star: 2 x 1.5
-    np.testing.assert_allclose(p[3] / p[2], 3.0)  # the largest of its objects' weights
-
-
-@pytest.mark.parametrize("text", ["tiny=2", "star", "star=0", "star=-1"])
-def test_draw_weights_name_the_flag_on_bad_input(text):
-    with pytest.raises(argparse.ArgumentTypeError, match="is not NAME=WEIGHT|must be > 0"):
-        train.parse_draw_weights(text)

@@ -290,7 +290,7 @@ def export(out: str, flux: Flux, t5: T5Encoder, ae: AutoEncoder, info: dict) -> 
     save_file(f16(t5sd), os.path.join(out, "text_encoder.safetensors"), meta)
     manifest = {
         "name": "kiln-shapes",
-        "version": "10",
+        "version": "11",
         "transformer": {"file": "transformer.safetensors", "config": flux.params.to_dict()},
         "autoencoder": {"file": "autoencoder.safetensors", "config": ae.params.to_dict()},
         "text_encoder": {"file": "text_encoder.safetensors", "config": t5.cfg.to_dict(),
@@ -608,7 +608,7 @@ def main():
     ap.add_argument("--out", default=os.path.join(HERE, "..", "models", "kiln-shapes"))
     ap.add_argument("--work", default="/tmp/kiln_train")
     ap.add_argument("--minutes", type=float, default=0.0, help="cap on the transformer stage")
-    ap.add_argument("--steps", type=int, default=8600)
+    ap.add_argument("--steps", type=int, default=9800)
     ap.add_argument("--batch", type=int, default=32)
     ap.add_argument("--hidden", type=int, default=128)
     ap.add_argument("--heads", type=int, default=2)

@@ -634,7 +634,7 @@ def main():
                     help="share of one-object scenes among the transformer's draws")
     ap.add_argument("--draw-weights", type=parse_draw_weights, default={},
                     help="stage 3b draws scenes with these objects more often, e.g. "
-                         "\"star=2,small=1.5\" (draw_weights)")
+                         "\"star=2,small=1.5\" (draw_probabilities)")
     ap.add_argument("--text-steps", type=int, default=1500)
     ap.add_argument("--text-batch", type=int, default=128)
     ap.add_argument("--text-lr", type=float, default=2e-3)
